@@ -1,0 +1,133 @@
+"""One engine cycle: snapshot -> decide -> risk check -> execute -> journal.
+
+`run_job` is the table of contents of what each scheduled job does; one job runs at a
+time, and the errors the bot expects are caught here, in one place.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+
+import structlog
+
+from bot.clock import Clock
+from bot.config import AppConfig
+from bot.executor import Executor
+from bot.jobs import JobName
+from bot.reconcile import reconcile
+from bot.snapshots import market_snapshot, portfolio_state
+from broker.calendar import NY
+from broker.errors import BrokerUnavailable
+from broker.market import MarketSnapshot
+from broker.orders import Order
+from broker.paper_guard import ensure_paper
+from broker.protocol import Broker
+from storage.journal import Journal
+from strategies.decide import decide_entry, decide_management
+from strategies.decision import Decision, PortfolioState
+from strategies.params import StrategyParams
+from strategies.pricing_of_legs import leg_problems, net_mid
+from strategies.risk import check_intent
+
+log = structlog.get_logger("alvh.engine")
+
+DecideFn = Callable[[MarketSnapshot, PortfolioState, StrategyParams, datetime], Decision]
+
+
+class TradingEngine:
+    """Runs the scheduled jobs against one broker and one journal."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        journal: Journal,
+        clock: Clock,
+        config: AppConfig,
+        allow_live_cli: bool = False,
+        port: int | None = None,
+    ) -> None:
+        self.broker = broker
+        self.allow_live_cli = allow_live_cli
+        self.port = port
+        self.journal = journal
+        self.clock = clock
+        self.config = config
+        self.executor = Executor(broker, journal, clock, config.execution)
+        self._lock = asyncio.Lock()
+        self.cycles = 0
+
+    async def start(self) -> None:
+        """Connect, refuse a live account, and reconcile: one path after a stop or a crash."""
+        await self.broker.connect()
+        account = await self.broker.account()
+        ensure_paper(
+            account.account_id, self.port, self.config.account.allow_live, self.allow_live_cli
+        )
+        async with self._lock:
+            await reconcile(self.broker, self.journal, self.executor, self.clock)
+
+    async def stop(self) -> None:
+        """Wait for the running job to finish, then disconnect."""
+        async with self._lock:
+            await self.broker.disconnect()
+
+    async def run_job(self, name: JobName) -> None:
+        """Run one scheduled job; never two at once."""
+        async with self._lock:
+            self.cycles += 1
+            try:
+                if name is JobName.RECONCILE:
+                    await reconcile(self.broker, self.journal, self.executor, self.clock)
+                elif name is JobName.CONDOR_ENTRY:
+                    await self._cycle(decide_entry, entry=True)
+                elif name is JobName.MANAGE:
+                    await self._cycle(decide_management, entry=False)
+                elif name is JobName.DAILY_CLOSE:
+                    await self._daily_close()
+            except BrokerUnavailable as exc:
+                log.warning("job skipped: venue unavailable", job=name.value, error=str(exc))
+
+    async def _cycle(self, decide: DecideFn, entry: bool) -> None:
+        now = self.clock.now().astimezone(NY)
+        state = await portfolio_state(self.broker, self.journal)
+        params = self.config.strategy
+        snapshot = await market_snapshot(
+            self.broker, state.structures, now, params.condor if entry else None
+        )
+        self._record_marks(state, snapshot)
+        decision = decide(snapshot, state, params, now)
+        for skipped in decision.skips:
+            log.info("skip", action=skipped.action, reason=skipped.reason)
+        for intent in decision.intents:
+            margin = None
+            if intent.structure_id is None:
+                probe = Order("what-if", intent.legs, intent.quantity, intent.limit_price)
+                margin = await self.broker.what_if(probe)
+            problem = check_intent(intent, state, params, margin)
+            if problem is not None:
+                intent_id = self.journal.record_intent(intent, now)
+                self.journal.set_intent_status(intent_id, "rejected", f"risk check: {problem}")
+                log.warning("intent refused by risk check", intent_id=intent_id, reason=problem)
+                continue
+            await self.executor.execute(intent)
+            state = await portfolio_state(self.broker, self.journal)
+
+    def _record_marks(self, state: PortfolioState, snapshot: MarketSnapshot) -> None:
+        marks = {
+            s.id: net_mid(s.legs, snapshot.leg_quotes)
+            for s in state.structures
+            if not leg_problems(s.legs, snapshot.leg_quotes)
+        }
+        if marks:
+            self.journal.record_marks(marks, snapshot.time)
+
+    async def _daily_close(self) -> None:
+        account = await self.broker.account()
+        day = self.clock.now().astimezone(NY).date()
+        self.journal.record_equity(day, account)
+        log.info(
+            "daily close", day=day.isoformat(), net_liquidation=round(account.net_liquidation, 2),
+            cash=round(account.cash, 2), margin=round(account.maintenance_margin, 2),
+        )

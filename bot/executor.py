@@ -1,0 +1,143 @@
+"""Carry out an approved intent: journal it, send it, work the limit, journal fills and the result.
+
+Record intent, then act: the intent row exists before the order, and the order carries
+`alvh-<intent id>` so a restart finds it at the venue instead of sending it again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+
+from bot.clock import Clock
+from bot.config import ExecutionConfig
+from bot.pricing_walk import walk_prices
+from broker.contracts import OptionContract
+from broker.orders import Order, OrderState, OrderStatus, order_ref
+from broker.protocol import Broker
+from broker.structures import Intent
+from storage.journal import Journal
+from strategies.pricing_of_legs import leg_problems, net_mid, net_natural
+
+log = structlog.get_logger("alvh.executor")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one intent."""
+
+    intent_id: int
+    status: OrderStatus
+    filled: int
+    avg_price: float | None
+    structure_id: int | None
+
+
+class Executor:
+    """Sends orders for intents and books what filled."""
+
+    def __init__(
+        self, broker: Broker, journal: Journal, clock: Clock, config: ExecutionConfig
+    ) -> None:
+        self.broker = broker
+        self.journal = journal
+        self.clock = clock
+        self.config = config
+
+    async def execute(self, intent: Intent) -> Outcome:
+        """Journal `intent`, work its order from mid to natural, and book the result."""
+        intent_id = self.journal.record_intent(intent, self.clock.now())
+        ref = order_ref(intent_id)
+        bound = log.bind(intent_id=intent_id, order_ref=ref)
+        bound.info("intent", kind=intent.kind.value, reason=intent.reason, qty=intent.quantity)
+        prices = await self._price_ladder(intent)
+        if prices is None:
+            self.journal.set_intent_status(intent_id, "failed", "no usable quotes to price it")
+            bound.warning("intent not sent: no usable quotes")
+            return Outcome(intent_id, OrderStatus.CANCELLED, 0, None, None)
+        order = Order(ref, intent.legs, intent.quantity, prices[0])
+        self.journal.record_order(intent_id, order, self.clock.now())
+        state = await self.broker.place_order(order)
+        self._record(state, bound)
+        for price in prices[1:]:
+            if state.status.is_final:
+                break
+            await self.clock.sleep(self.config.step_seconds)
+            state = await self.broker.order_state(ref) or state
+            if state.status.is_final:
+                break
+            state = await self.broker.modify_order(ref, price)
+            self._record(state, bound)
+        if not state.status.is_final:
+            await self.clock.sleep(self.config.step_seconds)
+            state = await self.broker.cancel_order(ref)
+            self._record(state, bound)
+        return await self.settle(intent_id, intent, state)
+
+    async def _price_ladder(self, intent: Intent) -> list[float] | None:
+        contracts = [leg.contract for leg in intent.legs]
+        options = [c for c in contracts if isinstance(c, OptionContract)]
+        quotes = await self.broker.option_quotes(options)
+        by_key = {q.contract.key: q for q in quotes}
+        if leg_problems(intent.legs, by_key):
+            return None
+        mid = net_mid(intent.legs, by_key)
+        natural = net_natural(intent.legs, by_key)
+        return walk_prices(mid, natural, self.config.walk_steps, self.config.tick)
+
+    def _record(self, state: OrderState, bound: structlog.typing.FilteringBoundLogger) -> None:
+        self.journal.record_order_state(state, self.clock.now())
+        bound.info("order", status=state.status.value, limit=state.limit_price, filled=state.filled)
+
+    async def settle(self, intent_id: int, intent: Intent, state: OrderState) -> Outcome:
+        """Journal the order's fills and open or close the structure (shared with reconcile)."""
+        ref = order_ref(intent_id)
+        for fill in await self.broker.executions():
+            if fill.order_ref == ref and self.journal.record_fill(fill):
+                log.info(
+                    "fill", intent_id=intent_id, order_ref=ref, exec_id=fill.exec_id,
+                    contract=fill.contract.key, side=fill.side.value, qty=fill.quantity,
+                    price=fill.price, commission=fill.commission,
+                )
+        fills = self.journal.fills_for_ref(ref)
+        units = state.filled
+        if units <= 0:
+            status = "rejected" if state.status is OrderStatus.REJECTED else "cancelled"
+            self.journal.set_intent_status(intent_id, status, state.message)
+            return Outcome(intent_id, state.status, 0, None, None)
+        price = sum(f.side.sign * f.price * f.quantity for f in fills) / units
+        structure_id = self._book(intent_id, intent, units, price, state)
+        return Outcome(intent_id, state.status, units, price, structure_id)
+
+    def _book(
+        self, intent_id: int, intent: Intent, units: int, price: float, state: OrderState
+    ) -> int | None:
+        now = self.clock.now()
+        multiplier = intent.legs[0].contract.multiplier
+        if intent.structure_id is None:
+            structure_id = self.journal.open_structure(
+                intent_id=intent_id, engine=intent.engine, kind=intent.structure_kind,
+                legs=intent.legs, quantity=units, open_price=price, opened_at=now,
+                multiplier=multiplier,
+            )
+            log.info("structure opened", structure_id=structure_id, intent_id=intent_id,
+                     qty=units, price=round(price, 4))
+            return structure_id
+        if units < intent.quantity:
+            self.journal.set_intent_status(
+                intent_id, "failed", f"closed {units} of {intent.quantity} units: left open"
+            )
+            log.warning("partial close", structure_id=intent.structure_id, filled=units)
+            return intent.structure_id
+        opened_by = self.journal.open_intent_id(intent.structure_id)
+        commissions = self.journal.commissions_for_intent(
+            opened_by
+        ) + self.journal.commissions_for_intent(intent_id)
+        self.journal.close_structure(
+            intent.structure_id, close_price=price, closed_at=now, reason=intent.reason,
+            commissions=commissions, intent_id=intent_id,
+        )
+        log.info("structure closed", structure_id=intent.structure_id, intent_id=intent_id,
+                 price=round(price, 4), reason=intent.reason)
+        return intent.structure_id

@@ -1,0 +1,69 @@
+"""The schedule: named jobs with cron triggers from the config, shared by live and simulation."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.config import ScheduleConfig
+from broker.calendar import TradingCalendar
+
+
+class JobName(StrEnum):
+    RECONCILE = "reconcile"
+    CONDOR_ENTRY = "condor_entry"
+    MANAGE = "manage"
+    DAILY_CLOSE = "daily_close"
+
+
+# Jobs that trade only while the options session is open (early closes honoured).
+NEEDS_OPEN_MARKET = frozenset({JobName.CONDOR_ENTRY, JobName.MANAGE})
+
+
+@dataclass(frozen=True)
+class Job:
+    name: JobName
+    trigger: BaseTrigger
+
+
+def build_jobs(schedule: ScheduleConfig) -> list[Job]:
+    """Return the scheduled jobs, one trigger each (several crontabs are OR-ed)."""
+    jobs = []
+    for name in JobName:
+        crontabs = getattr(schedule, name.value)
+        triggers = [CronTrigger.from_crontab(c, timezone=schedule.timezone) for c in crontabs]
+        trigger: BaseTrigger = triggers[0] if len(triggers) == 1 else OrTrigger(triggers)
+        jobs.append(Job(name, trigger))
+    return jobs
+
+
+def next_fire(jobs: list[Job], after: datetime) -> tuple[datetime, list[JobName]] | None:
+    """Return the earliest fire time strictly after `after` and every job due then."""
+    best: datetime | None = None
+    due: list[JobName] = []
+    probe = after + timedelta(microseconds=1)
+    for job in jobs:
+        fire = job.trigger.get_next_fire_time(None, probe)
+        if fire is None:
+            continue
+        if best is None or fire < best:
+            best, due = fire, [job.name]
+        elif fire == best:
+            due.append(job.name)
+    return (best, due) if best is not None else None
+
+
+def runs_now(name: JobName, when: datetime, calendar: TradingCalendar) -> bool:
+    """Return True when the job should run at `when`: a trading day, in session if it trades."""
+    session = calendar.session(when.date())
+    if session is None:
+        return False
+    if name in NEEDS_OPEN_MARKET:
+        return session.open <= when <= session.close
+    return True

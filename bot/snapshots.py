@@ -1,0 +1,63 @@
+"""Gather the frozen market snapshot and portfolio state a decision reads (the I/O side)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from broker.calendar import NY
+from broker.contracts import IndexContract, OptionContract, Right
+from broker.market import MarketSnapshot, OptionChain
+from broker.protocol import Broker
+from broker.structures import Structure
+from storage.journal import Journal
+from strategies.decision import PortfolioState
+from strategies.expiry import choose_expiry
+from strategies.params import CondorParams
+
+SPX = IndexContract("SPX")
+VIX = IndexContract("VIX")
+
+
+async def portfolio_state(broker: Broker, journal: Journal) -> PortfolioState:
+    """Return the account from the venue and the structures from the journal."""
+    return PortfolioState(await broker.account(), tuple(journal.open_structures()))
+
+
+async def market_snapshot(
+    broker: Broker,
+    structures: tuple[Structure, ...],
+    now: datetime,
+    entry: CondorParams | None = None,
+) -> MarketSnapshot:
+    """Return index quotes, quotes of every held leg and, for an entry, the target chain."""
+    spx = await broker.index_quote(SPX)
+    vix = await broker.index_quote(VIX)
+    held = {
+        leg.contract.key: leg.contract
+        for s in structures
+        for leg in s.legs
+        if isinstance(leg.contract, OptionContract)
+    }
+    leg_quotes = {q.contract.key: q for q in await broker.option_quotes(list(held.values()))}
+    expiries: tuple[date, ...] = ()
+    chains: dict[date, OptionChain] = {}
+    if entry is not None:
+        expiries = tuple(await broker.option_expiries(entry.symbol, entry.trading_class))
+        today = now.astimezone(NY).date()
+        target = choose_expiry(expiries, today, entry.target_dte, entry.min_dte, entry.max_dte)
+        if target is not None:
+            chains[target] = await _chain(broker, entry, target, spx.price)
+    return MarketSnapshot(now, spx, vix, chains, expiries, leg_quotes)
+
+
+async def _chain(broker: Broker, params: CondorParams, expiry: date, spot: float) -> OptionChain:
+    """Quote the strikes within the window around spot (not the whole chain)."""
+    strikes = await broker.option_strikes(params.symbol, params.trading_class, expiry)
+    low, high = spot * (1 - params.strike_window_pct), spot * (1 + params.strike_window_pct)
+    contracts = [
+        OptionContract(params.symbol, params.trading_class, expiry, k, right)
+        for right in (Right.PUT, Right.CALL)
+        for k in strikes
+        if low <= k <= high
+    ]
+    return OptionChain(params.trading_class, expiry, tuple(await broker.option_quotes(contracts)))

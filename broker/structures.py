@@ -1,0 +1,68 @@
+"""Structures the bot holds (a condor, a ladder rung...) and the intents that change them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from broker.orders import Leg
+
+
+class Engine(StrEnum):
+    CONDOR = "condor"  # the front engine: SPX iron condors
+    VIX = "vix"  # the second engine: the VIX hedge layer
+
+
+class StructureKind(StrEnum):
+    IRON_CONDOR = "iron_condor"
+    VERTICAL = "vertical"
+    CALL_BLOCK = "call_block"
+    BACKSPREAD = "backspread"
+    FUTURES_RUNG = "futures_rung"
+
+
+class IntentKind(StrEnum):
+    OPEN = "open"
+    CLOSE = "close"
+
+
+@dataclass(frozen=True, slots=True)
+class Structure:
+    """An open position the bot manages as one unit.
+
+    `legs` are per unit; `quantity` units are held. `open_price` is the net price paid per
+    unit (negative for a credit), in the order convention of `broker.orders.Order`.
+    """
+
+    id: int
+    engine: Engine
+    kind: StructureKind
+    legs: tuple[Leg, ...]
+    quantity: int
+    open_price: float
+    opened_at: datetime
+    multiplier: int = 100
+
+    @property
+    def entry_credit(self) -> float:
+        """Return the credit received per unit (positive), or 0 for a debit structure."""
+        return max(0.0, -self.open_price)
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A decision to trade, with the reason a person can read; the executor carries it out.
+
+    `limit_price` is the reference net price per unit at decision time (the executor walks
+    from there); `structure_id` names the structure a CLOSE acts on.
+    """
+
+    kind: IntentKind
+    engine: Engine
+    structure_kind: StructureKind
+    legs: tuple[Leg, ...]
+    quantity: int
+    limit_price: float
+    reason: str
+    structure_id: int | None = None

@@ -1,0 +1,512 @@
+"""The journal: every fact the bot learns, written in its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, func
+from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, col, create_engine, or_, select
+
+from broker.account import AccountSnapshot
+from broker.orders import Fill, Leg, Order, OrderState, OrderStatus
+from broker.structures import Engine, Intent, Structure, StructureKind
+from storage import codec
+from storage.tables import (
+    IN_FLIGHT_STATUSES,
+    EquityRow,
+    FillRow,
+    IntentRow,
+    IntentStatus,
+    LegRow,
+    OrderEventRow,
+    OrderRow,
+    StructureRow,
+    StructureStatus,
+)
+
+ClosedStructure = tuple[Structure, datetime, float, str, float]
+
+
+def _is_sqlite_memory(database: str | None) -> bool:
+    return not database or database == ":memory:" or "mode=memory" in database
+
+
+def _make_engine(url: str) -> SqlEngine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url)
+    if _is_sqlite_memory(parsed.database):
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        database = parsed.database or ""
+        if not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+    finally:
+        cursor.close()
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Journal:
+    """Append-only store of intents, orders, fills, structures and equity."""
+
+    def __init__(self, url: str) -> None:
+        """Open (and create if needed) the journal at a SQLAlchemy URL."""
+        self._engine = _make_engine(url)
+        SQLModel.metadata.create_all(self._engine)
+
+    @classmethod
+    def in_memory(cls) -> Journal:
+        """Return a journal in a private in-memory SQLite database (for tests)."""
+        return cls("sqlite://")
+
+    @property
+    def engine(self) -> SqlEngine:
+        """Return the SQLAlchemy engine (for inspection and maintenance)."""
+        return self._engine
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self._engine.dispose()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        with Session(self._engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    # intents
+
+    def record_intent(self, intent: Intent, at: datetime) -> int:
+        """Journal a new intent and return its id."""
+        with self._transaction() as session:
+            row = codec.intent_to_row(intent, at)
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            return row.id
+
+    def intent(self, intent_id: int) -> Intent:
+        """Rebuild the intent journaled under an id."""
+        with self._transaction() as session:
+            return codec.intent_from_row(_intent_row(session, intent_id))
+
+    def set_intent_status(
+        self, intent_id: int, status: str, message: str = "", at: datetime | None = None
+    ) -> None:
+        """Move an intent to a new status with a message a person can read."""
+        with self._transaction() as session:
+            _set_status(session, intent_id, IntentStatus(status), message, at or _now())
+
+    def intent_status(self, intent_id: int) -> str:
+        """Return the status of an intent."""
+        with self._transaction() as session:
+            return _intent_row(session, intent_id).status
+
+    def intents_in_flight(self) -> list[tuple[int, Intent, str]]:
+        """Return (id, intent, status) of intents not yet settled, oldest first."""
+        statuses = [status.value for status in IN_FLIGHT_STATUSES]
+        with self._transaction() as session:
+            rows = session.exec(
+                select(IntentRow)
+                .where(col(IntentRow.status).in_(statuses))
+                .order_by(col(IntentRow.id))
+            ).all()
+            return [(_id(row.id), codec.intent_from_row(row), row.status) for row in rows]
+
+    # orders
+
+    def record_order(self, intent_id: int, order: Order, at: datetime) -> None:
+        """Journal the order placed for an intent and mark the intent sent."""
+        with self._transaction() as session:
+            _set_status(session, intent_id, IntentStatus.SENT, "", at)
+            session.add(
+                OrderRow(
+                    intent_id=intent_id,
+                    ref=order.ref,
+                    limit_price=order.limit_price,
+                    quantity=order.quantity,
+                    filled=0,
+                    remaining=order.quantity,
+                    status=OrderStatus.PENDING.value,
+                    placed_at=at,
+                    updated_at=at,
+                )
+            )
+
+    def record_order_state(self, state: OrderState, at: datetime) -> None:
+        """Update an order with what the venue reports and append it to its history."""
+        with self._transaction() as session:
+            row = _order_row(session, state.ref)
+            if row is None:
+                raise KeyError(f"no journaled order with ref {state.ref!r}")
+            row.broker_order_id = state.broker_order_id or row.broker_order_id
+            row.status = state.status.value
+            row.filled = state.filled
+            row.remaining = state.remaining
+            row.limit_price = state.limit_price
+            row.avg_fill_price = state.avg_fill_price
+            row.message = state.message
+            row.updated_at = at
+            session.add(row)
+            session.add(
+                OrderEventRow(
+                    ref=state.ref,
+                    time=at,
+                    status=state.status.value,
+                    filled=state.filled,
+                    remaining=state.remaining,
+                    limit_price=state.limit_price,
+                    avg_fill_price=state.avg_fill_price,
+                    message=state.message,
+                )
+            )
+
+    def order_state(self, ref: str) -> OrderState | None:
+        """Return the last known state of an order, or None for an unknown ref."""
+        with self._transaction() as session:
+            row = _order_row(session, ref)
+            return None if row is None else codec.order_state_from_row(row)
+
+    def order_history(self, ref: str) -> list[OrderState]:
+        """Return every state journaled for an order, oldest first."""
+        with self._transaction() as session:
+            order = _order_row(session, ref)
+            broker_order_id = "" if order is None else order.broker_order_id or ""
+            rows = session.exec(
+                select(OrderEventRow)
+                .where(OrderEventRow.ref == ref)
+                .order_by(col(OrderEventRow.id))
+            ).all()
+            return [
+                OrderState(
+                    ref=row.ref,
+                    broker_order_id=broker_order_id,
+                    status=OrderStatus(row.status),
+                    filled=row.filled,
+                    remaining=row.remaining,
+                    limit_price=row.limit_price,
+                    avg_fill_price=row.avg_fill_price,
+                    message=row.message,
+                )
+                for row in rows
+            ]
+
+    # fills
+
+    def record_fill(self, fill: Fill) -> bool:
+        """Journal an execution; return False when its exec_id is already journaled."""
+        try:
+            with self._transaction() as session:
+                session.add(codec.fill_to_row(fill))
+        except IntegrityError:
+            if self._has_fill(fill.exec_id):
+                return False
+            raise
+        return True
+
+    def _has_fill(self, exec_id: str) -> bool:
+        with self._transaction() as session:
+            found = session.exec(select(FillRow.id).where(FillRow.exec_id == exec_id)).first()
+            return found is not None
+
+    def fills_for_ref(self, ref: str) -> list[Fill]:
+        """Return the executions of an order, oldest first."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(FillRow)
+                .where(FillRow.order_ref == ref)
+                .order_by(col(FillRow.time), col(FillRow.id))
+            ).all()
+            return [codec.fill_from_row(row) for row in rows]
+
+    def last_fills(self, limit: int = 10) -> list[Fill]:
+        """Return the newest executions, newest first."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(FillRow)
+                .order_by(col(FillRow.time).desc(), col(FillRow.id).desc())
+                .limit(limit)
+            ).all()
+            return [codec.fill_from_row(row) for row in rows]
+
+    def fill_count(self) -> int:
+        """Return how many executions are journaled."""
+        with self._transaction() as session:
+            return session.exec(select(func.count()).select_from(FillRow)).one()
+
+    def commissions_for_intent(self, intent_id: int) -> float:
+        """Return the commissions paid on the fills of an intent's order."""
+        order_refs = select(OrderRow.ref).where(OrderRow.intent_id == intent_id)
+        with self._transaction() as session:
+            total = session.exec(
+                select(func.coalesce(func.sum(FillRow.commission), 0.0)).where(
+                    or_(FillRow.intent_id == intent_id, col(FillRow.order_ref).in_(order_refs))
+                )
+            ).one()
+            return float(total)
+
+    # structures
+
+    def open_structure(
+        self,
+        *,
+        intent_id: int,
+        engine: Engine,
+        kind: StructureKind,
+        legs: tuple[Leg, ...],
+        quantity: int,
+        open_price: float,
+        opened_at: datetime,
+        multiplier: int = 100,
+    ) -> int:
+        """Journal a structure now held, with its legs, and mark its intent filled."""
+        if quantity <= 0:
+            raise ValueError(f"quantity must be positive, got {quantity}")
+        if not legs:
+            raise ValueError("a structure needs at least one leg")
+        with self._transaction() as session:
+            _set_status(session, intent_id, IntentStatus.FILLED, "", opened_at)
+            row = StructureRow(
+                engine=Engine(engine).value,
+                kind=StructureKind(kind).value,
+                status=StructureStatus.OPEN.value,
+                quantity=quantity,
+                open_price=open_price,
+                multiplier=multiplier,
+                opened_at=opened_at,
+                open_intent_id=intent_id,
+            )
+            session.add(row)
+            session.flush()
+            structure_id = _id(row.id)
+            for position, leg in enumerate(legs):
+                session.add(codec.leg_to_row(leg, structure_id=structure_id, position=position))
+            return structure_id
+
+    def close_structure(
+        self,
+        structure_id: int,
+        *,
+        close_price: float,
+        closed_at: datetime,
+        reason: str,
+        commissions: float = 0.0,
+        intent_id: int | None = None,
+    ) -> None:
+        """Mark a structure closed with its realized P&L (and its closing intent filled)."""
+        with self._transaction() as session:
+            row = session.get(StructureRow, structure_id)
+            if row is None:
+                raise KeyError(f"no journaled structure {structure_id}")
+            if row.status == StructureStatus.CLOSED.value:
+                raise ValueError(f"structure {structure_id} is already closed")
+            row.status = StructureStatus.CLOSED.value
+            row.closed_at = closed_at
+            row.close_price = close_price
+            row.close_reason = reason
+            row.realized_pnl = codec.realized_pnl(
+                open_price=row.open_price,
+                close_price=close_price,
+                multiplier=row.multiplier,
+                quantity=row.quantity,
+                commissions=commissions,
+            )
+            session.add(row)
+            if intent_id is not None:
+                _set_status(session, intent_id, IntentStatus.FILLED, "", closed_at)
+
+    def open_structures(self) -> list[Structure]:
+        """Return the structures still held, by id."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(StructureRow)
+                .where(StructureRow.status == StructureStatus.OPEN.value)
+                .order_by(col(StructureRow.id))
+            ).all()
+            return _structures(session, rows)
+
+    def structure(self, structure_id: int) -> Structure | None:
+        """Return a structure, open or closed, or None if unknown."""
+        with self._transaction() as session:
+            row = session.get(StructureRow, structure_id)
+            return None if row is None else _structures(session, [row])[0]
+
+    def open_intent_id(self, structure_id: int) -> int:
+        """Return the id of the intent that opened a structure."""
+        with self._transaction() as session:
+            row = session.get(StructureRow, structure_id)
+            if row is None:
+                raise KeyError(f"no journaled structure {structure_id}")
+            return row.open_intent_id
+
+    def record_marks(self, marks: dict[int, float], at: datetime) -> None:
+        """Store the latest net value per unit of open structures (one transaction)."""
+        with self._transaction() as session:
+            for structure_id, mark in marks.items():
+                row = session.get(StructureRow, structure_id)
+                if row is not None and row.status == StructureStatus.OPEN.value:
+                    row.mark, row.marked_at = mark, at
+                    session.add(row)
+
+    def open_marks(self) -> dict[int, tuple[float, datetime]]:
+        """Return the latest (mark, time) of each open structure that has one."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(StructureRow).where(StructureRow.status == StructureStatus.OPEN.value)
+            ).all()
+            return {
+                _id(r.id): (r.mark, r.marked_at)
+                for r in rows
+                if r.mark is not None and r.marked_at is not None
+            }
+
+    def structure_status(self, structure_id: int) -> str | None:
+        """Return "open" or "closed" for a structure, or None if unknown."""
+        with self._transaction() as session:
+            row = session.get(StructureRow, structure_id)
+            return None if row is None else row.status
+
+    def structure_counts(self) -> dict[str, int]:
+        """Return how many structures were opened and how many of them are closed."""
+        with self._transaction() as session:
+            opened = session.exec(select(func.count()).select_from(StructureRow)).one()
+            closed = session.exec(
+                select(func.count())
+                .select_from(StructureRow)
+                .where(StructureRow.status == StructureStatus.CLOSED.value)
+            ).one()
+            return {"opened": opened, "closed": closed}
+
+    def realized_pnl(self) -> float:
+        """Return the realized P&L summed over closed structures."""
+        with self._transaction() as session:
+            total = session.exec(
+                select(func.coalesce(func.sum(StructureRow.realized_pnl), 0.0)).where(
+                    StructureRow.status == StructureStatus.CLOSED.value
+                )
+            ).one()
+            return float(total or 0.0)
+
+    def closed_structures(self) -> list[ClosedStructure]:
+        """Return (structure, closed_at, close_price, reason, realized_pnl), oldest close first."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(StructureRow)
+                .where(StructureRow.status == StructureStatus.CLOSED.value)
+                .order_by(col(StructureRow.closed_at), col(StructureRow.id))
+            ).all()
+            structures = _structures(session, rows)
+            result: list[ClosedStructure] = []
+            for row, structure in zip(rows, structures, strict=True):
+                assert row.closed_at is not None and row.close_price is not None
+                result.append(
+                    (
+                        structure,
+                        row.closed_at,
+                        row.close_price,
+                        row.close_reason or "",
+                        row.realized_pnl or 0.0,
+                    )
+                )
+            return result
+
+    # equity
+
+    def record_equity(self, day: date, account: AccountSnapshot) -> None:
+        """Journal the account balances of a day (the last write of the day wins)."""
+        try:
+            self._upsert_equity(day, account)
+        except IntegrityError:
+            self._upsert_equity(day, account)  # a concurrent writer inserted the day first
+
+    def _upsert_equity(self, day: date, account: AccountSnapshot) -> None:
+        with self._transaction() as session:
+            row = session.exec(select(EquityRow).where(EquityRow.day == day)).first()
+            if row is None:
+                row = EquityRow(
+                    day=day,
+                    time=account.time,
+                    net_liquidation=account.net_liquidation,
+                    cash=account.cash,
+                    maintenance_margin=account.maintenance_margin,
+                )
+            else:
+                row.time = account.time
+                row.net_liquidation = account.net_liquidation
+                row.cash = account.cash
+                row.maintenance_margin = account.maintenance_margin
+            session.add(row)
+
+    def equity_curve(self) -> list[tuple[date, float]]:
+        """Return (day, net liquidation) by ascending day."""
+        with self._transaction() as session:
+            rows = session.exec(select(EquityRow).order_by(col(EquityRow.day))).all()
+            return [(row.day, row.net_liquidation) for row in rows]
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise ValueError("row was not flushed: it has no id")
+    return value
+
+
+def _intent_row(session: Session, intent_id: int) -> IntentRow:
+    row = session.get(IntentRow, intent_id)
+    if row is None:
+        raise KeyError(f"no journaled intent {intent_id}")
+    return row
+
+
+def _set_status(
+    session: Session, intent_id: int, status: IntentStatus, message: str, at: datetime
+) -> None:
+    row = _intent_row(session, intent_id)
+    row.status = status.value
+    row.status_message = message
+    row.updated_at = at
+    session.add(row)
+
+
+def _order_row(session: Session, ref: str) -> OrderRow | None:
+    return session.exec(select(OrderRow).where(OrderRow.ref == ref)).first()
+
+
+def _structures(session: Session, rows: Sequence[StructureRow]) -> list[Structure]:
+    ids = [_id(row.id) for row in rows]
+    if not ids:
+        return []
+    legs = session.exec(
+        select(LegRow)
+        .where(col(LegRow.structure_id).in_(ids))
+        .order_by(col(LegRow.structure_id), col(LegRow.position))
+    ).all()
+    by_structure: dict[int, list[LegRow]] = {structure_id: [] for structure_id in ids}
+    for leg in legs:
+        by_structure[leg.structure_id].append(leg)
+    return [codec.structure_from_rows(row, by_structure[_id(row.id)]) for row in rows]
