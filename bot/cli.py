@@ -37,7 +37,7 @@ def _load(path: Path) -> AppConfig:
     try:
         return load_config(path)
     except ConfigError as exc:
-        errors.print(f"[red]invalid configuration[/red]\n{exc}", markup=True, highlight=False)
+        errors.print(f"[red]invalid configuration[/red]\n{exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
 
 
@@ -90,7 +90,7 @@ def replay(
     if last < first:
         raise typer.BadParameter("--end is before --start", param_hint="--end")
     path = db or Path("var/replay") / f"{first}_{last}.sqlite"
-    setup_logging("WARNING", str(path.with_suffix(".jsonl")), console=False)
+    setup_logging(cfg.logging.level, str(path.with_suffix(".jsonl")), console=False)
     columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
                TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:

@@ -77,6 +77,9 @@ class TradingEngine:
         """Run one scheduled job; never two at once."""
         async with self._lock:
             self.cycles += 1
+            structlog.contextvars.bind_contextvars(
+                at=self.clock.now().astimezone(NY).isoformat(timespec="seconds"), job=name.value
+            )
             try:
                 if name is JobName.RECONCILE:
                     await reconcile(self.broker, self.journal, self.executor, self.clock)

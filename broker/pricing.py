@@ -45,9 +45,6 @@ from scipy.special import ndtr, ndtri
 FloatArray = npt.NDArray[np.float64]
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-_IV_MAX_ITER = 100
-_IV_FTOL = 1e-14  # relative price error at which an implied volatility is accepted
-_IV_STEP_TOL = 1e-13  # relative Halley/Newton step below which it is accepted
 
 
 class PriceGreeks(NamedTuple):
@@ -291,75 +288,321 @@ def black76_greeks(
 # and the normalized put with x equals the normalized call with -x. Removing the intrinsic value
 # (put-call parity) leaves the out-of-the-money option, i.e. always a call with x <= 0, whose
 # price beta lies in (0, e^{x/2}). b is increasing in s, convex below s_c = sqrt(2|x|) and
-# concave above, and ln b is concave everywhere: below the inflection point b(x, s_c) we iterate
-# on ln b, above it on b itself, both starting at s_c.
+# concave above.
+#
+# The solver follows P. Jaeckel, "Let's Be Rational" (Wilmott, 2015), vectorized: a rational
+# cubic initial guess on four segments of beta, then two third-order Householder steps on a
+# segment-specific objective (1/ln b on the lowest segment, ln(b_max - b) on the highest, b in
+# between). Elements whose last step was not already negligible (extreme inputs) are finished by
+# a safeguarded Halley iteration with a maintained bracket and bisection fallback.
+
+_DBL_EPS = float(np.finfo(np.float64).eps)
+_DBL_MIN = float(np.finfo(np.float64).tiny)
+_DBL_MAX = float(np.finfo(np.float64).max)
+_SQRT_DBL_MAX = math.sqrt(_DBL_MAX)
+_RC_MIN = -(1.0 - math.sqrt(_DBL_EPS))  # rational cubic control parameter bounds
+_RC_MAX = 2.0 / (_DBL_EPS * _DBL_EPS)
+_SQRT_THREE = math.sqrt(3.0)
+_SQRT_ONE_OVER_THREE = math.sqrt(1.0 / 3.0)
+_TWO_PI = 2.0 * math.pi
+_TWO_PI_OVER_SQRT_27 = 2.0 * math.pi / math.sqrt(27.0)
+_PI_OVER_SIX = math.pi / 6.0
+_SQRT_PI_OVER_TWO = math.sqrt(math.pi / 2.0)
+_LBR_STEP_TOL = 1e-6  # a final Householder step below this (relative) means full precision
+_IV_MAX_ITER = 100  # fallback iteration budget
+_IV_FTOL = 1e-14  # relative price error at which the fallback iteration stops
+_IV_STEP_TOL = 1e-13  # relative Halley step below which the fallback iteration stops
+
+_PLAIN, _LOWER, _UPPER = 0, 1, 2  # Householder objectives
 
 
-def _normalized_call(
-    x: FloatArray, s: FloatArray, ex: FloatArray, emx: FloatArray
-) -> tuple[FloatArray, FloatArray]:
-    """Return b(x, s) and db/ds for x <= 0, with ex = e^{x/2}, emx = e^{-x/2}."""
+def _nbc(x: FloatArray, s: FloatArray, ex: FloatArray, emx: FloatArray) -> FloatArray:
+    """Return the normalized call b(x, s) for x <= 0, s > 0, with ex = e^{x/2}, emx = e^{-x/2}."""
     xs = x / s
     h = 0.5 * s
-    b = ex * ndtr(xs + h) - emx * ndtr(xs - h)
-    db = xs * xs
-    db += h * h
-    db *= -0.5
-    np.exp(db, out=db)
-    db *= _INV_SQRT_2PI
-    return b, db
+    b: FloatArray = ex * ndtr(xs + h)
+    b -= emx * ndtr(xs - h)
+    return b
 
 
-def _solve_normalized(x: FloatArray, beta: FloatArray) -> FloatArray:
-    """Solve b(x, s) = beta for s (1-D arrays; x <= 0 and 0 < beta < e^{x/2} assumed)."""
+def _nvega(x: FloatArray, s: FloatArray) -> FloatArray:
+    """Return db/ds of the normalized call."""
+    xs = x / s
+    v = xs * xs
+    h = 0.5 * s
+    v += h * h
+    v *= -0.5
+    np.exp(v, out=v)
+    v *= _INV_SQRT_2PI
+    return v
+
+
+def _rc_interp(
+    x: FloatArray,
+    x_l: FloatArray,
+    x_r: FloatArray,
+    y_l: FloatArray,
+    y_r: FloatArray,
+    d_l: FloatArray,
+    d_r: FloatArray,
+    r: FloatArray,
+) -> FloatArray:
+    """Rational cubic interpolation (Delbourgo-Gregory) with control parameter r."""
+    h = x_r - x_l
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (x - x_l) / h
+        omt = 1.0 - t
+        t2 = t * t
+        omt2 = omt * omt
+        cubic = (
+            y_r * t2 * t
+            + (r * y_r - h * d_r) * t2 * omt
+            + (r * y_l + h * d_l) * t * omt2
+            + y_l * omt2 * omt
+        ) / (1.0 + (r - 3.0) * t * omt)
+        linear = y_r * t + y_l * omt
+    out = np.where(r >= _RC_MAX, linear, cubic)
+    return np.where(np.abs(h) <= 0.0, 0.5 * (y_l + y_r), out)
+
+
+def _rc_min_param(
+    d_l: FloatArray, d_r: FloatArray, slope: FloatArray, prefer_shape: bool
+) -> FloatArray:
+    """Return the smallest control parameter that preserves monotonicity/convexity."""
+    monotonic = (d_l * slope >= 0.0) & (d_r * slope >= 0.0)
+    convex = (d_l <= slope) & (slope <= d_r)
+    concave = (d_l >= slope) & (slope >= d_r)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r1 = np.where(
+            np.abs(slope) >= _DBL_MIN, (d_r + d_l) / slope, _RC_MAX if prefer_shape else -_DBL_MAX
+        )
+        r1 = np.where(monotonic, r1, -_DBL_MAX)
+        dd = d_r - d_l
+        degenerate = (np.abs(slope - d_l) < _DBL_MIN) | (np.abs(d_r - slope) < _DBL_MIN)
+        r2_cc = np.where(
+            degenerate,
+            _RC_MAX if prefer_shape else -_DBL_MAX,
+            np.maximum(np.abs(dd / (d_r - slope)), np.abs(dd / (slope - d_l))),
+        )
+    r2 = np.where(
+        convex | concave,
+        r2_cc,
+        np.where(monotonic & prefer_shape, _RC_MAX, -_DBL_MAX),
+    )
+    r = np.maximum(_RC_MIN, np.maximum(r1, r2))
+    return np.where(monotonic | convex | concave, r, _RC_MIN)
+
+
+def _rc_param(
+    x_l: FloatArray,
+    x_r: FloatArray,
+    y_l: FloatArray,
+    y_r: FloatArray,
+    d_l: FloatArray,
+    d_r: FloatArray,
+    second: FloatArray | float,
+    right_side: bool,
+    prefer_shape: bool,
+) -> FloatArray:
+    """Return the convex control parameter fitting `second` derivative at one side."""
+    h = x_r - x_l
+    slope = (y_r - y_l) / h
+    numerator = 0.5 * h * second + (d_r - d_l)
+    denominator = d_r - slope if right_side else slope - d_l
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(
+            np.abs(denominator) < _DBL_MIN,
+            np.where(numerator > 0.0, _RC_MAX, _RC_MIN),
+            numerator / denominator,
+        )
+    r = np.where(np.abs(numerator) < _DBL_MIN, 0.0, r)
+    return np.maximum(r, _rc_min_param(d_l, d_r, slope, prefer_shape))
+
+
+def _householder(
+    kind: int,
+    x: FloatArray,
+    beta: FloatArray,
+    s: FloatArray,
+    ex: FloatArray,
+    emx: FloatArray,
+    n_iter: int,
+) -> tuple[FloatArray, FloatArray]:
+    """Run `n_iter` third-order Householder steps; return s and the last step."""
+    ds = np.zeros_like(s)
+    log_beta = np.log(beta) if kind == _LOWER else beta
+    b_max = ex
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for _ in range(n_iter):
+            b = _nbc(x, s, ex, emx)
+            bp = _nvega(x, s)
+            h = x / s
+            hs = h / s
+            b_halley = h * hs - 0.25 * s  # b''/b'
+            b_hh3 = b_halley * b_halley - 3.0 * hs * hs - 0.25  # b'''/b'
+            if kind == _PLAIN:
+                newton = (beta - b) / bp
+                halley = b_halley
+                hh3 = b_hh3
+            elif kind == _LOWER:  # g = 1/ln(b) - 1/ln(beta)
+                ln_b = np.log(b)
+                bpob = bp / b
+                inv_ln_b = 1.0 / ln_b
+                newton = (log_beta - ln_b) * ln_b / log_beta / bpob
+                c = bpob * (1.0 + 2.0 * inv_ln_b)
+                halley = b_halley - c
+                hh3 = (
+                    b_hh3
+                    + 2.0 * bpob * bpob * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b))
+                    - 3.0 * b_halley * c
+                )
+            else:  # g = ln(b_max - beta) - ln(b_max - b)
+                bmb = b_max - b
+                gp = bp / bmb
+                newton = -np.log((b_max - beta) / bmb) / gp
+                halley = b_halley + gp
+                hh3 = b_hh3 + gp * (2.0 * gp + 3.0 * b_halley)
+            ds = newton * (1.0 + 0.5 * halley * newton) / (
+                1.0 + newton * (halley + hh3 * newton / 6.0)
+            )
+            ds = np.maximum(ds, -0.5 * s)
+            s = s + ds
+    return s, ds
+
+
+def _initial_guess(
+    x: FloatArray, beta: FloatArray, ex: FloatArray, emx: FloatArray
+) -> tuple[FloatArray, npt.NDArray[np.int8]]:
+    """Return Jaeckel's rational initial guess for s and the objective to iterate on."""
+    n = x.size
+    s = np.empty(n)
+    kind = np.full(n, _PLAIN, dtype=np.int8)
+    s_c = np.sqrt(-2.0 * x)
+    b_c = 0.5 * ex - emx * ndtr(-s_c)  # x/s_c = -s_c/2, so N(x/s_c + s_c/2) = 1/2
+    v_c = _INV_SQRT_2PI * ex
+    lower_side = beta < b_c
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        i = np.flatnonzero(lower_side)
+        if i.size:
+            xi, bi, sci, bci, vci, exi, emxi = (
+                a[i] for a in (x, beta, s_c, b_c, v_c, ex, emx)
+            )
+            s_l = sci - bci / vci
+            b_l = _nbc(xi, s_l, exi, emxi)
+            lowest = bi < b_l
+            j = np.flatnonzero(lowest)
+            if j.size:  # lowest segment: interpolate the lower map f(beta), then invert it
+                xj, bj, slj, blj = xi[j], bi[j], s_l[j], b_l[j]
+                ax = np.abs(xj)
+                z = _SQRT_ONE_OVER_THREE * ax / slj
+                y = z * z
+                s2 = slj * slj
+                cdf = ndtr(-z)
+                pdf = _INV_SQRT_2PI * np.exp(-0.5 * y)
+                fpp = (
+                    _PI_OVER_SIX * y / (s2 * slj) * cdf
+                    * (8.0 * _SQRT_THREE * slj * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * xj * xj)
+                       * cdf / pdf)
+                    * np.exp(2.0 * y + 0.25 * s2)
+                )
+                fp = _TWO_PI * y * cdf * cdf * np.exp(y + 0.125 * s2)
+                fl = _TWO_PI_OVER_SQRT_27 * ax * (cdf * cdf * cdf)
+                zero = np.zeros_like(bj)
+                one = np.ones_like(bj)
+                r = _rc_param(zero, blj, zero, fl, one, fp, fpp, True, True)
+                f = _rc_interp(bj, zero, blj, zero, fl, one, fp, r)
+                t = bj / blj
+                f = np.where(f > 0.0, f, (fl * t + blj * (1.0 - t)) * t)
+                g = np.abs(xj / (_SQRT_THREE * ndtri(np.cbrt(f / (_TWO_PI_OVER_SQRT_27 * ax)))))
+                s[i[j]] = np.where(f > 0.0, g, 0.0)
+                kind[i[j]] = _LOWER
+            j = np.flatnonzero(~lowest)
+            if j.size:  # between s_l and s_c
+                v_l = _nvega(xi[j], s_l[j])
+                r = _rc_param(
+                    b_l[j], bci[j], s_l[j], sci[j], 1.0 / v_l, 1.0 / vci[j], 0.0, True, False
+                )
+                s[i[j]] = _rc_interp(
+                    bi[j], b_l[j], bci[j], s_l[j], sci[j], 1.0 / v_l, 1.0 / vci[j], r
+                )
+        i = np.flatnonzero(~lower_side)
+        if i.size:
+            xi, bi, sci, bci, vci, exi, emxi = (
+                a[i] for a in (x, beta, s_c, b_c, v_c, ex, emx)
+            )
+            b_max = exi
+            s_h = sci + (b_max - bci) / vci
+            b_h = _nbc(xi, s_h, exi, emxi)
+            middle = bi <= b_h
+            j = np.flatnonzero(middle)
+            if j.size:  # between s_c and s_h
+                v_h = _nvega(xi[j], s_h[j])
+                r = _rc_param(
+                    bci[j], b_h[j], sci[j], s_h[j], 1.0 / vci[j], 1.0 / v_h, 0.0, False, False
+                )
+                s[i[j]] = _rc_interp(
+                    bi[j], bci[j], b_h[j], sci[j], s_h[j], 1.0 / vci[j], 1.0 / v_h, r
+                )
+            j = np.flatnonzero(~middle)
+            if j.size:  # highest segment: interpolate the upper map f(beta), then invert it
+                xj, bj, shj, bhj, bmj = xi[j], bi[j], s_h[j], b_h[j], b_max[j]
+                fu = ndtr(-0.5 * shj)
+                w = (xj / shj) ** 2
+                fp = -0.5 * np.exp(0.5 * w)
+                fpp = _SQRT_PI_OVER_TWO * np.exp(w + 0.125 * shj * shj) * w / shj
+                zero = np.zeros_like(bj)
+                half = np.full_like(bj, -0.5)
+                r = _rc_param(bhj, bmj, fu, zero, fp, half, fpp, False, True)
+                f = _rc_interp(bj, bhj, bmj, fu, zero, fp, half, r)
+                ok = (np.abs(fpp) < _SQRT_DBL_MAX) & (f > 0.0)
+                hh = bmj - bhj
+                t = (bj - bhj) / hh
+                f = np.where(ok, f, (fu * (1.0 - t) + 0.5 * hh * t) * (1.0 - t))
+                s[i[j]] = -2.0 * ndtri(f)
+                kind[i[j]] = np.where(bj > 0.5 * bmj, _UPPER, _PLAIN)
+    return s, kind
+
+
+def _safeguarded(
+    x: FloatArray, beta: FloatArray, s: FloatArray, ex: FloatArray, emx: FloatArray
+) -> FloatArray:
+    """Finish hard cases: Halley on ln b (below s_c) or b, kept inside a bisection bracket."""
     n = x.size
     out = np.full(n, np.nan)
-    if n == 0:
-        return out
-    ex = np.exp(0.5 * x)
-    emx = 1.0 / ex
     x2 = x * x
-    s = np.sqrt(-2.0 * x)
-    # Inflection point s_c (0 at the money, where b is 2N(s/2)-1 and inverts exactly).
-    atm = s == 0.0
-    if atm.any():
-        s[atm] = 2.0 * ndtri(0.5 + 0.5 * beta[atm])
-        # 1 ulp away from 0 keeps x/s finite; Halley polishes the (already exact) guess.
-        s[atm] = np.maximum(s[atm], 1e-300)
-    bc, _ = _normalized_call(x, s, ex, emx)
-    lower = (beta < bc) & ~atm  # root below the inflection point: iterate on ln b
+    s_c = np.sqrt(-2.0 * x)
+    b_c = 0.5 * ex - emx * ndtr(-s_c)
+    lower = beta < b_c  # root below the inflection point: iterate on ln b (concave)
+    atm = s_c == 0.0
+    start = np.where(atm, 2.0 * ndtri(0.5 + 0.5 * beta), s_c)
+    s = np.where(np.isfinite(s) & (s > 0.0), s, np.maximum(start, 1e-300))
     log_beta = np.log(beta)
     lo = np.zeros(n)
     hi = np.full(n, np.inf)
     idx = np.arange(n)
     for _ in range(_IV_MAX_ITER):
-        b, db = _normalized_call(x, s, ex, emx)
-        above = b > beta
-        hi = np.where(above, np.minimum(hi, s), hi)
-        lo = np.where(above, lo, np.maximum(lo, s))
-        # h = b'' / b'
-        h = x2 / (s * s * s) - 0.25 * s
-        with np.errstate(divide="ignore", invalid="ignore"):
-            # plain objective f = b - beta (f'' / f' = h) or log objective f = ln b - ln beta
-            # (f' = b'/b, f'' / f' = h - f').
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            b = _nbc(x, s, ex, emx)
+            db = _nvega(x, s)
+            above = b > beta
+            hi = np.where(above, np.minimum(hi, s), hi)
+            lo = np.where(above, lo, np.maximum(lo, s))
+            h = x2 / (s * s * s) - 0.25 * s  # b''/b'
             fp = np.where(lower, db / b, db)
             f = np.where(lower, np.log(b) - log_beta, b - beta)
-            curv = np.where(lower, h - fp, h)
+            curv = np.where(lower, h - fp, h)  # f''/f'
             rel_err = np.where(lower, f, f / beta)
             newton = -f / fp
             den = 1.0 + 0.5 * newton * curv
             step = np.where(den > 0.5, newton / den, newton)
             s_new = s + step
-        inside = (s_new > lo) & (s_new < hi)
-        bisect = np.where(np.isfinite(hi), 0.5 * (lo + hi), 2.0 * s)
-        s_new = np.where(inside, s_new, bisect)
-        done_f = np.abs(rel_err) <= _IV_FTOL
-        done_step = inside & (np.abs(step) <= _IV_STEP_TOL * s)
-        done_br = (hi - lo) <= 4e-16 * s
-        done = done_f | done_step | done_br
+            inside = (s_new > lo) & (s_new < hi)
+            s_new = np.where(inside, s_new, np.where(np.isfinite(hi), 0.5 * (lo + hi), 2.0 * s))
+            done_f = np.abs(rel_err) <= _IV_FTOL
+            done = done_f | (inside & (np.abs(step) <= _IV_STEP_TOL * s))
+            done |= (hi - lo) <= 4.0 * _DBL_EPS * s
         if done.any():
-            result = np.where(done_f, s, s_new)
-            out[idx[done]] = result[done]
+            out[idx[done]] = np.where(done_f, s, s_new)[done]
             keep = ~done
             if not keep.any():
                 return out
@@ -368,8 +611,26 @@ def _solve_normalized(x: FloatArray, beta: FloatArray) -> FloatArray:
             beta, log_beta, lower = beta[keep], log_beta[keep], lower[keep]
             lo, hi, s_new = lo[keep], hi[keep], s_new[keep]
         s = s_new
-    out[idx] = s  # not converged within the iteration budget: best bracketed estimate
+    out[idx] = s  # iteration budget exhausted: best bracketed estimate
     return out
+
+
+def _solve_normalized(x: FloatArray, beta: FloatArray) -> FloatArray:
+    """Solve b(x, s) = beta for s (1-D arrays; x <= 0 and 0 < beta < e^{x/2} assumed)."""
+    ex = np.exp(0.5 * x)
+    emx = 1.0 / ex
+    s, kind = _initial_guess(x, beta, ex, emx)
+    ds = np.full_like(s, np.inf)
+    for k in (_PLAIN, _LOWER, _UPPER):
+        i = np.flatnonzero(kind == k)
+        if i.size:
+            s[i], ds[i] = _householder(k, x[i], beta[i], s[i], ex[i], emx[i], 2)
+    with np.errstate(invalid="ignore"):
+        good = (np.abs(ds) <= _LBR_STEP_TOL * s) & (s > 0.0) & np.isfinite(s)
+    if not good.all():
+        i = np.flatnonzero(~good)
+        s[i] = _safeguarded(x[i], beta[i], s[i], ex[i], emx[i])
+    return s
 
 
 def _implied_vol_impl(
@@ -382,23 +643,23 @@ def _implied_vol_impl(
 ) -> FloatArray:
     p_ = _as_f64(price)
     phi = _phi(is_call)
-    shape = np.broadcast_shapes(p_.shape, forward.shape, strike.shape, t.shape, disc.shape, phi.shape)
+    shape = np.broadcast_shapes(
+        p_.shape, forward.shape, strike.shape, t.shape, disc.shape, phi.shape
+    )
     p, f, k, tt, d, ph = (
         np.broadcast_to(a, shape).ravel() for a in (p_, forward, strike, t, disc, phi)
     )
     out = np.full(p.shape, np.nan)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        ok = (tt > 0.0) & (f > 0.0) & (k > 0.0) & (d > 0.0) & np.isfinite(p) & np.isfinite(f)
-        ok &= np.isfinite(k) & np.isfinite(tt)
-        undiscounted = p / d
+        ok = (tt > 0.0) & (f > 0.0) & (k > 0.0) & (d > 0.0)
+        ok &= np.isfinite(p) & np.isfinite(f) & np.isfinite(k) & np.isfinite(tt)
         intrinsic = np.maximum(ph * (f - k), 0.0)
-        sqfk = np.sqrt(f * k)
-        beta = (undiscounted - intrinsic) / sqfk
+        beta = (p / d - intrinsic) / np.sqrt(f * k)
         x = -np.abs(np.log(f / k))
         ok &= (beta > 0.0) & (beta < np.exp(0.5 * x))
-    if ok.any():
-        s = _solve_normalized(x[ok], beta[ok])
-        out[ok] = s / np.sqrt(tt[ok])
+    i = np.flatnonzero(ok)
+    if i.size:
+        out[i] = _solve_normalized(x[i], beta[i]) / np.sqrt(tt[i])
     return out.reshape(shape)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -87,6 +88,9 @@ class SimExchange:
         self.commission_per_contract = commission_per_contract
         self.book = SimAccount(account_id, starting_cash)
         self._ids = itertools.count(1)
+        # Execution ids must stay unique across restarts of the venue process, because the
+        # journal treats an id it has seen as a duplicate delivery.
+        self._session = uuid.uuid4().hex[:8]
         self._connected = False
 
     # -- session ---------------------------------------------------------------------------
@@ -254,7 +258,7 @@ class SimExchange:
         commission = round(self.commission_per_contract * quantity, 2)
         side_buy = signed_qty > 0
         fill = Fill(
-            exec_id=f"sim-{len(self.book.executions) + 1:08d}",
+            exec_id=f"sim-{self._session}-{len(self.book.executions) + 1:06d}",
             order_ref=ref,
             contract=contract,
             side=_side(side_buy),

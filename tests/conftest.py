@@ -1,0 +1,35 @@
+"""Shared fixtures: a simulated exchange on real 2018 history with a virtual clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from bot.clock import VirtualClock
+from broker.calendar import NY, default_calendar
+from broker.sim.exchange import SimExchange
+from broker.sim.history import DailyHistory
+from broker.sim.market import MarketModel, SimMarket
+
+
+@pytest.fixture(scope="session")
+def history() -> DailyHistory:
+    return DailyHistory.from_arch()
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(datetime(2018, 3, 5, 10, 0, tzinfo=NY))
+
+
+@pytest.fixture
+def market(history: DailyHistory) -> SimMarket:
+    return SimMarket(history, default_calendar(), MarketModel())
+
+
+@pytest.fixture
+async def exchange(market: SimMarket, clock: VirtualClock) -> SimExchange:
+    venue = SimExchange(market, clock.now, "DUTEST001", 1_000_000.0, 1.15)
+    await venue.connect()
+    return venue
