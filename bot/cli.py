@@ -45,7 +45,9 @@ def _parse_day(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise typer.BadParameter(f"{value!r} is not a date (expected YYYY-MM-DD)", param_hint=option) from exc
+        raise typer.BadParameter(
+            f"{value!r} is not a date (expected YYYY-MM-DD)", param_hint=option
+        ) from exc
 
 
 @app.command()
@@ -55,7 +57,8 @@ def run(
         str | None, typer.Option(help="Stop after this simulated day (YYYY-MM-DD).")
     ] = None,
     allow_live: Annotated[
-        bool, typer.Option("--allow-live", help="Second opt-in to live trading (also needs the config).")
+        bool,
+        typer.Option("--allow-live", help="Second opt-in to live trading (also needs the config)."),
     ] = False,
 ) -> None:
     """Run the trading daemon (Ctrl-C stops it cleanly after the current job)."""
@@ -79,7 +82,9 @@ def replay(
     config: ConfigOption = DEFAULT_CONFIG,
     db: Annotated[
         Path | None,
-        typer.Option(help="Journal of this replay (recreated); default var/replay/START_END.sqlite."),
+        typer.Option(
+            help="Journal of this replay (recreated); default var/replay/START_END.sqlite."
+        ),
     ] = None,
 ) -> None:
     """Replay history through the same strategy and engine, as fast as it goes."""
@@ -91,8 +96,13 @@ def replay(
         raise typer.BadParameter("--end is before --start", param_hint="--end")
     path = db or Path("var/replay") / f"{first}_{last}.sqlite"
     setup_logging(cfg.logging.level, str(path.with_suffix(".jsonl")), console=False)
-    columns = (TextColumn("replay"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-               TimeElapsedColumn())
+    columns = (
+        TextColumn("replay"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+    )
     with Progress(*columns, console=console) as progress:
         from broker.calendar import default_calendar
 

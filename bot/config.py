@@ -14,7 +14,7 @@ from broker.errors import ConfigError
 from strategies.params import Frozen, StrategyParams
 
 
-def _check_crontabs(value: list[str]) -> list[str]:
+def _check_crontabs(value: tuple[str, ...]) -> tuple[str, ...]:
     for expr in value:
         try:
             CronTrigger.from_crontab(expr, timezone="America/New_York")
@@ -23,7 +23,7 @@ def _check_crontabs(value: list[str]) -> list[str]:
     return value
 
 
-Crontabs = list[str]
+Crontabs = tuple[str, ...]
 
 
 class AccountConfig(Frozen):
@@ -58,14 +58,14 @@ class ScheduleConfig(Frozen):
     """Crontab expressions (America/New_York) per job; a job may have several."""
 
     timezone: Literal["America/New_York"] = "America/New_York"
-    reconcile: Crontabs = ["31 9 * * mon-fri"]
-    condor_entry: Crontabs = ["0 10 * * mon"]
-    manage: Crontabs = ["45 9 * * mon-fri", "*/15 10-15 * * mon-fri"]
-    daily_close: Crontabs = ["20 16 * * mon-fri"]
+    reconcile: Crontabs = ("31 9 * * mon-fri",)
+    condor_entry: Crontabs = ("0 10 * * mon",)
+    manage: Crontabs = ("45 9 * * mon-fri", "*/15 10-15 * * mon-fri")
+    daily_close: Crontabs = ("20 16 * * mon-fri",)
 
     @field_validator("reconcile", "condor_entry", "manage", "daily_close")
     @classmethod
-    def _valid_crontabs(cls, value: list[str]) -> list[str]:
+    def _valid_crontabs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _check_crontabs(value)
 
 

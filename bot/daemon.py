@@ -17,9 +17,7 @@ from storage.journal import Journal
 log = structlog.get_logger("alvh.daemon")
 
 
-async def run_daemon(
-    config: AppConfig, until: date | None = None, allow_live: bool = False
-) -> int:
+async def run_daemon(config: AppConfig, until: date | None = None, allow_live: bool = False) -> int:
     """Run the daemon until a signal, `until`, or the end of the simulated history; exit code."""
     if config.account.broker != "sim":
         log.error("only the simulated exchange is available in this version", broker="ib")
@@ -34,9 +32,13 @@ async def run_daemon(
     )
     last_day = min(until or system.history.last_day, system.history.last_day)
     log.info(
-        "daemon starting", broker="sim", account=config.sim.account_id,
-        start=str(system.clock.now()), last_day=last_day.isoformat(),
-        database=config.database.url, speed=config.sim.speed,
+        "daemon starting",
+        broker="sim",
+        account=config.sim.account_id,
+        start=str(system.clock.now()),
+        last_day=last_day.isoformat(),
+        database=config.database.url,
+        speed=config.sim.speed,
     )
     try:
         await system.engine.start()

@@ -109,8 +109,13 @@ async def run_live(
 
     for job in jobs:
         scheduler.add_job(
-            fire, job.trigger, args=[job.name], id=job.name.value, max_instances=1,
-            coalesce=True, misfire_grace_time=120,
+            fire,
+            job.trigger,
+            args=[job.name],
+            id=job.name.value,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=120,
         )
     scheduler.start()
     try:

@@ -131,6 +131,9 @@ class TradingEngine:
         day = self.clock.now().astimezone(NY).date()
         self.journal.record_equity(day, account)
         log.info(
-            "daily close", day=day.isoformat(), net_liquidation=round(account.net_liquidation, 2),
-            cash=round(account.cash, 2), margin=round(account.maintenance_margin, 2),
+            "daily close",
+            day=day.isoformat(),
+            net_liquidation=round(account.net_liquidation, 2),
+            cash=round(account.cash, 2),
+            margin=round(account.maintenance_margin, 2),
         )

@@ -96,9 +96,15 @@ class Executor:
         for fill in await self.broker.executions():
             if fill.order_ref == ref and self.journal.record_fill(fill):
                 log.info(
-                    "fill", intent_id=intent_id, order_ref=ref, exec_id=fill.exec_id,
-                    contract=fill.contract.key, side=fill.side.value, qty=fill.quantity,
-                    price=fill.price, commission=fill.commission,
+                    "fill",
+                    intent_id=intent_id,
+                    order_ref=ref,
+                    exec_id=fill.exec_id,
+                    contract=fill.contract.key,
+                    side=fill.side.value,
+                    qty=fill.quantity,
+                    price=fill.price,
+                    commission=fill.commission,
                 )
         fills = self.journal.fills_for_ref(ref)
         units = state.filled
@@ -117,12 +123,22 @@ class Executor:
         multiplier = intent.legs[0].contract.multiplier
         if intent.structure_id is None:
             structure_id = self.journal.open_structure(
-                intent_id=intent_id, engine=intent.engine, kind=intent.structure_kind,
-                legs=intent.legs, quantity=units, open_price=price, opened_at=now,
+                intent_id=intent_id,
+                engine=intent.engine,
+                kind=intent.structure_kind,
+                legs=intent.legs,
+                quantity=units,
+                open_price=price,
+                opened_at=now,
                 multiplier=multiplier,
             )
-            log.info("structure opened", structure_id=structure_id, intent_id=intent_id,
-                     qty=units, price=round(price, 4))
+            log.info(
+                "structure opened",
+                structure_id=structure_id,
+                intent_id=intent_id,
+                qty=units,
+                price=round(price, 4),
+            )
             return structure_id
         if units < intent.quantity:
             self.journal.set_intent_status(
@@ -135,9 +151,18 @@ class Executor:
             opened_by
         ) + self.journal.commissions_for_intent(intent_id)
         self.journal.close_structure(
-            intent.structure_id, close_price=price, closed_at=now, reason=intent.reason,
-            commissions=commissions, intent_id=intent_id,
+            intent.structure_id,
+            close_price=price,
+            closed_at=now,
+            reason=intent.reason,
+            commissions=commissions,
+            intent_id=intent_id,
         )
-        log.info("structure closed", structure_id=intent.structure_id, intent_id=intent_id,
-                 price=round(price, 4), reason=intent.reason)
+        log.info(
+            "structure closed",
+            structure_id=intent.structure_id,
+            intent_id=intent_id,
+            price=round(price, 4),
+            reason=intent.reason,
+        )
         return intent.structure_id

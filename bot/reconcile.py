@@ -62,8 +62,11 @@ async def reconcile(
         log.info("intent finished", intent_id=intent_id, status=state.status.value)
     await _close_missing(broker, journal, clock, report)
     log.info(
-        "reconciled", fills_added=report.fills_added, finished=report.intents_finished,
-        failed=report.intents_failed, closed=report.structures_closed,
+        "reconciled",
+        fills_added=report.fills_added,
+        finished=report.intents_finished,
+        failed=report.intents_failed,
+        closed=report.structures_closed,
         untracked=report.untracked,
     )
     return report
@@ -84,7 +87,9 @@ async def _close_missing(
         )
         why = "expired and settled at the venue" if expired else "no longer held at the venue"
         journal.close_structure(
-            structure.id, close_price=-mark, closed_at=clock.now(),
+            structure.id,
+            close_price=-mark,
+            closed_at=clock.now(),
             reason=f"reconcile: {why}; closed at its last mark {mark:+.2f}",
         )
         report.structures_closed.append(structure.id)

@@ -91,9 +91,18 @@ def _summarize(
     condors_closed = sum(1 for s in closed if s[0].engine is Engine.CONDOR)
     condors_open = sum(1 for s in journal.open_structures() if s.engine is Engine.CONDOR)
     return ReplaySummary(
-        start=start, end=end, days=days, cycles=cycles,
-        condors_opened=condors_closed + condors_open, condors_closed=condors_closed,
-        realized_pnl=journal.realized_pnl(), total_pnl=end_equity - start_equity,
-        start_equity=start_equity, end_equity=end_equity,
-        max_drawdown=dd, max_drawdown_pct=dd_pct, fills=journal.fill_count(), why_stopped=why,
+        start=start,
+        end=end,
+        days=days,
+        cycles=cycles,
+        condors_opened=condors_closed + condors_open,
+        condors_closed=condors_closed,
+        realized_pnl=journal.realized_pnl(),
+        total_pnl=end_equity - start_equity,
+        start_equity=start_equity,
+        end_equity=end_equity,
+        max_drawdown=dd,
+        max_drawdown_pct=dd_pct,
+        fills=journal.fill_count(),
+        why_stopped=why,
     )

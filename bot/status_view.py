@@ -22,14 +22,29 @@ def render_status(journal: Journal, console: Console) -> None:
     structures = journal.open_structures()
     marks = journal.open_marks()
     table = Table(title=f"Open structures ({len(structures)})")
-    for column in ("id", "engine", "kind", "qty", "opened", "open price", "legs", "mark",
-                   "unrealized P&L", "marked at"):
+    for column in (
+        "id",
+        "engine",
+        "kind",
+        "qty",
+        "opened",
+        "open price",
+        "legs",
+        "mark",
+        "unrealized P&L",
+        "marked at",
+    ):
         table.add_column(column)
     for s in structures:
         mark = marks.get(s.id)
         table.add_row(
-            str(s.id), s.engine.value, s.kind.value, str(s.quantity), _ts(s.opened_at),
-            f"{s.open_price:+.2f}", "\n".join(_leg(leg.side.value, leg.contract) for leg in s.legs),
+            str(s.id),
+            s.engine.value,
+            s.kind.value,
+            str(s.quantity),
+            _ts(s.opened_at),
+            f"{s.open_price:+.2f}",
+            "\n".join(_leg(leg.side.value, leg.contract) for leg in s.legs),
             f"{mark[0]:+.2f}" if mark else "-",
             f"{unrealized_pnl(s, mark[0]):+,.0f}" if mark else "-",
             _ts(mark[1]) if mark else "-",
@@ -40,8 +55,14 @@ def render_status(journal: Journal, console: Console) -> None:
         fills.add_column(column)
     for f in journal.last_fills(10):
         fills.add_row(
-            _ts(f.time), f.order_ref, f.exec_id, f.side.value, str(f.quantity), f.contract.key,
-            f"{f.price:.2f}", f"{f.commission:.2f}",
+            _ts(f.time),
+            f.order_ref,
+            f.exec_id,
+            f.side.value,
+            str(f.quantity),
+            f.contract.key,
+            f"{f.price:.2f}",
+            f"{f.commission:.2f}",
         )
     console.print(fills)
     counts = journal.structure_counts()

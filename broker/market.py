@@ -1,4 +1,4 @@
-"""Market data: quotes, option quotes with greeks, chains, and the frozen snapshot a cycle decides on."""
+"""Market data: quotes, option quotes with greeks, chains, and the snapshot a cycle reads."""
 
 from __future__ import annotations
 
@@ -58,7 +58,9 @@ class Greeks:
     theta: float
 
     def is_finite(self) -> bool:
-        return all(math.isfinite(v) for v in (self.iv, self.delta, self.gamma, self.vega, self.theta))
+        return all(
+            math.isfinite(v) for v in (self.iv, self.delta, self.gamma, self.vega, self.theta)
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,9 +64,7 @@ def _condor_intent(
     picked: tuple[OptionQuote, ...], state: PortfolioState, params: CondorParams, dte: int
 ) -> Decision:
     short_put, long_put, short_call, long_call = picked
-    credit = (
-        short_put.quote.mid + short_call.quote.mid - long_put.quote.mid - long_call.quote.mid
-    )
+    credit = short_put.quote.mid + short_call.quote.mid - long_put.quote.mid - long_call.quote.mid
     if credit <= 0:
         return skip(ACTION, f"the condor would not collect a credit (net mid {credit:.2f})")
     width = max(

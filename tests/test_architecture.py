@@ -7,8 +7,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = (
-    "ib_async", "ib_insync", "sqlmodel", "sqlalchemy", "bot", "storage", "broker.ib",
-    "broker.sim", "apscheduler", "structlog", "asyncio", "typer", "rich",
+    "ib_async",
+    "ib_insync",
+    "sqlmodel",
+    "sqlalchemy",
+    "bot",
+    "storage",
+    "broker.ib",
+    "broker.sim",
+    "apscheduler",
+    "structlog",
+    "asyncio",
+    "typer",
+    "rich",
 )
 
 

@@ -45,8 +45,14 @@ class _Working:
 
     def state(self) -> OrderState:
         return OrderState(
-            self.order.ref, self.broker_id, self.status, self.filled,
-            self.order.quantity - self.filled, self.limit_price, self.avg_fill_price, self.message,
+            self.order.ref,
+            self.broker_id,
+            self.status,
+            self.filled,
+            self.order.quantity - self.filled,
+            self.limit_price,
+            self.avg_fill_price,
+            self.message,
         )
 
 
@@ -145,7 +151,10 @@ class SimExchange:
         now = self._advance()
         holdings = [(h.contract, h.quantity) for h in self.book.holdings.values()]
         return AccountSnapshot(
-            self.book.account_id, now, self._net_liquidation(now), self.book.cash,
+            self.book.account_id,
+            now,
+            self._net_liquidation(now),
+            self.book.cash,
             self._margin(holdings, now),
         )
 

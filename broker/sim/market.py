@@ -102,16 +102,21 @@ class SimMarket:
         """Return the PM settlement instant of an SPXW expiry."""
         return datetime.combine(expiry, PM_SETTLEMENT, tzinfo=NY)
 
-    def option_quotes(self, contracts: Sequence[OptionContract], now: datetime) -> list[OptionQuote]:
+    def option_quotes(
+        self, contracts: Sequence[OptionContract], now: datetime
+    ) -> list[OptionQuote]:
         """Price options on the surface: theoretical value, greeks, and a modeled book."""
         if not contracts:
             return []
         spx, vix = self.levels(now)
         m = self.model
         strikes = np.array([c.strike for c in contracts])
-        t = np.array(
-            [max((self.expiry_time(c.expiry) - now).total_seconds(), 0.0) for c in contracts]
-        ) / YEAR_SECONDS
+        t = (
+            np.array(
+                [max((self.expiry_time(c.expiry) - now).total_seconds(), 0.0) for c in contracts]
+            )
+            / YEAR_SECONDS
+        )
         is_call = np.array([c.right is Right.CALL for c in contracts])
         forward = spx * np.exp((m.rate - m.dividend_yield) * t)
         vol = surface_vol(vix, forward, strikes, t, m.put_skew, m.call_skew)
@@ -120,8 +125,11 @@ class SimMarket:
         for i, contract in enumerate(contracts):
             bid, ask = bid_ask(float(g.price[i]), vix)
             greeks = Greeks(
-                float(vol[i]), float(g.delta[i]), float(g.gamma[i]),
-                float(g.vega[i]), float(g.theta[i]),
+                float(vol[i]),
+                float(g.delta[i]),
+                float(g.gamma[i]),
+                float(g.vega[i]),
+                float(g.theta[i]),
             )
             quote = Quote(contract, bid, ask, float(g.price[i]), now)
             quotes.append(OptionQuote(quote, greeks, spx))

@@ -15,7 +15,7 @@ import numpy.typing as npt
 
 def surface_vol(
     vix: float,
-    forward: float,
+    forward: npt.ArrayLike,
     strikes: npt.ArrayLike,
     t: npt.ArrayLike,
     put_skew: float,
@@ -25,7 +25,8 @@ def surface_vol(
     atm = vix / 100.0
     k = np.asarray(strikes, dtype=np.float64)
     years = np.maximum(np.asarray(t, dtype=np.float64), 1.0 / 365.0)
-    m = np.log(k / forward) / np.sqrt(years)
+    fwd = np.asarray(forward, dtype=np.float64)
+    m = np.log(k / fwd) / np.sqrt(years)
     slope = np.where(m < 0, put_skew, call_skew)
     vol = atm * (1.0 - slope * m)
     return np.clip(vol, 0.3 * atm, 4.0 * atm)

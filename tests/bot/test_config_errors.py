@@ -45,9 +45,7 @@ def test_out_of_range_value_names_the_bound(tmp_path: Path) -> None:
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
-    code, out = check(
-        tmp_path, "[sim]\nspeed = -1\n[strategy.risk]\nmax_contracts_per_order = 0\n"
-    )
+    code, out = check(tmp_path, "[sim]\nspeed = -1\n[strategy.risk]\nmax_contracts_per_order = 0\n")
     assert code == 2
     assert "sim.speed = -1" in out and "strategy.risk.max_contracts_per_order = 0" in out
 

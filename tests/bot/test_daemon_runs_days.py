@@ -23,11 +23,13 @@ ALVH = str(Path(sys.executable).with_name("alvh"))
 
 
 def config_for(tmp_path: Path, start: str, speed: float) -> AppConfig:
-    return AppConfig.model_validate({
-        "database": {"url": f"sqlite:///{tmp_path / 'alvh.sqlite'}"},
-        "logging": {"json_path": str(tmp_path / "alvh.jsonl")},
-        "sim": {"start": start, "speed": speed},
-    })
+    return AppConfig.model_validate(
+        {
+            "database": {"url": f"sqlite:///{tmp_path / 'alvh.sqlite'}"},
+            "logging": {"json_path": str(tmp_path / "alvh.jsonl")},
+            "sim": {"start": start, "speed": speed},
+        }
+    )
 
 
 def write_config(tmp_path: Path, start: str, speed: float) -> Path:
@@ -52,7 +54,10 @@ async def test_daemon_opens_a_condor_on_monday_and_journals_four_fills(tmp_path:
     [ref] = {f.order_ref for f in fills}
     assert intent_id_from_ref(ref) == journal.open_intent_id(condor.id)
     assert [day for day, _ in journal.equity_curve()] == [
-        date(2018, 1, 5), date(2018, 1, 8), date(2018, 1, 9), date(2018, 1, 10)
+        date(2018, 1, 5),
+        date(2018, 1, 8),
+        date(2018, 1, 9),
+        date(2018, 1, 10),
     ]
     assert condor.id in journal.open_marks()  # management cycles marked it
 
@@ -89,15 +94,21 @@ def test_alvh_run_opens_a_condor_status_shows_it_and_a_signal_stops_it_cleanly(
 ) -> None:
     config = write_config(tmp_path, "2018-01-05", speed=20000.0)
     daemon = subprocess.Popen(
-        [ALVH, "run", "--config", str(config)], cwd=tmp_path,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [ALVH, "run", "--config", str(config)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
         env={**os.environ, "COLUMNS": "200"},
     )
     try:
         assert wait_for(lambda: condor_opened(tmp_path / "alvh.jsonl"), 60), "no condor opened"
         status = subprocess.run(
-            [ALVH, "status", "--config", str(config)], capture_output=True, text=True,
-            timeout=60, env={**os.environ, "COLUMNS": "250"},
+            [ALVH, "status", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "COLUMNS": "250"},
         )
         assert status.returncode == 0, status.stderr
         assert "iron_condor" in status.stdout and "SPXW" in status.stdout

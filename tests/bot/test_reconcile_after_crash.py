@@ -32,8 +32,15 @@ LEGS = (
 
 
 def condor_intent(quantity: int = 2) -> Intent:
-    return Intent(IntentKind.OPEN, Engine.CONDOR, StructureKind.IRON_CONDOR, LEGS, quantity,
-                  -10.0, "test condor")
+    return Intent(
+        IntentKind.OPEN,
+        Engine.CONDOR,
+        StructureKind.IRON_CONDOR,
+        LEGS,
+        quantity,
+        -10.0,
+        "test condor",
+    )
 
 
 @pytest.fixture
@@ -71,9 +78,16 @@ async def test_closing_books_realized_pnl_with_commissions(
     opened = await executor.execute(condor_intent(1))
     assert opened.structure_id is not None
     clock.advance_to(clock.now().replace(day=12))
-    closing = Intent(IntentKind.CLOSE, Engine.CONDOR, StructureKind.IRON_CONDOR,
-                     tuple(leg.reversed() for leg in LEGS), 1, 5.0, "test close",
-                     structure_id=opened.structure_id)
+    closing = Intent(
+        IntentKind.CLOSE,
+        Engine.CONDOR,
+        StructureKind.IRON_CONDOR,
+        tuple(leg.reversed() for leg in LEGS),
+        1,
+        5.0,
+        "test close",
+        structure_id=opened.structure_id,
+    )
     closed = await executor.execute(closing)
     assert closed.status is OrderStatus.FILLED
     assert journal.open_structures() == []
@@ -127,8 +141,9 @@ async def test_structure_the_venue_no_longer_holds_is_closed_with_a_reason(
     await executor.execute(condor_intent())
     other_venue = SimExchange(exchange.market, clock.now, "DUTEST001", 1_000_000.0, 1.15)
     await other_venue.connect()
-    report = await reconcile(other_venue, journal, Executor(
-        other_venue, journal, clock, ExecutionConfig()), clock)
+    report = await reconcile(
+        other_venue, journal, Executor(other_venue, journal, clock, ExecutionConfig()), clock
+    )
     assert len(report.structures_closed) == 1
     [(_s, _at, _price, reason, _pnl)] = journal.closed_structures()
     assert "no longer held at the venue" in reason

@@ -107,8 +107,10 @@ async def test_expired_put_spread_settles_in_cash_at_the_expiry_close(
     expiry = date(2018, 3, 9)
     settle = history.bar(expiry).close
     strike = round(settle / 5) * 5 + 50  # in the money at settlement
-    legs = (Leg(spxw(strike, Right.PUT, expiry), Side.BUY),
-            Leg(spxw(strike - 25, Right.PUT, expiry), Side.SELL))
+    legs = (
+        Leg(spxw(strike, Right.PUT, expiry), Side.BUY),
+        Leg(spxw(strike - 25, Right.PUT, expiry), Side.SELL),
+    )
     await exchange.place_order(Order("alvh-7", legs, 2, await net_mid(exchange, legs)))
     cash_before = (await exchange.account()).cash
     clock.advance_to(datetime(2018, 3, 9, 16, 30, tzinfo=NY))
