@@ -64,13 +64,15 @@ class Executor:
             if state.status.is_final:
                 break
             await self.clock.sleep(self.config.step_seconds)
-            state = await self.broker.order_state(ref) or state
+            state = await self._poll(ref, state, bound)
             if state.status.is_final:
                 break
             state = await self.broker.modify_order(ref, price)
             self._record(state, bound)
         if not state.status.is_final:
             await self.clock.sleep(self.config.step_seconds)
+            state = await self._poll(ref, state, bound)
+        if not state.status.is_final:
             state = await self.broker.cancel_order(ref)
             self._record(state, bound)
         return await self.settle(intent_id, intent, state)
@@ -85,6 +87,19 @@ class Executor:
         mid = net_mid(intent.legs, by_key)
         natural = net_natural(intent.legs, by_key)
         return walk_prices(mid, natural, self.config.walk_steps, self.config.tick)
+
+    async def _poll(
+        self, ref: str, last: OrderState, bound: structlog.typing.FilteringBoundLogger
+    ) -> OrderState:
+        """Ask the venue for the order's state; journal it when it changed."""
+        state = await self.broker.order_state(ref) or last
+        if (state.status, state.filled, state.limit_price) != (
+            last.status,
+            last.filled,
+            last.limit_price,
+        ):
+            self._record(state, bound)
+        return state
 
     def _record(self, state: OrderState, bound: structlog.typing.FilteringBoundLogger) -> None:
         self.journal.record_order_state(state, self.clock.now())

@@ -83,41 +83,63 @@ def _kernel(
     sqt: FloatArray,
     sig: FloatArray,
     greeks: bool,
+    shape: tuple[int, ...],
 ) -> tuple[FloatArray, ...]:
     """Price (and greeks) for regular inputs: spot, strike, vol*sqrt(t) all > 0.
 
     ``div is None`` selects Black-76 (the dividend yield equals the rate: spot is the forward).
+    Works in a handful of preallocated buffers (in-place ufuncs) to keep memory traffic low.
     """
-    dr = np.exp(-rate * t)
-    dq = dr if div is None else np.exp(-div * t)
-    sq = spot * dq  # S e^{-qt}  (Black-76: F e^{-rt})
-    kr = strike * dr  # K e^{-rt}
-    d1 = np.log(sq / kr)
-    d1 = d1 / sig
-    d1 += 0.5 * sig
-    n1 = ndtr(phi * d1)
-    n2 = ndtr(phi * (d1 - sig))
-    a = sq * n1
-    b = kr * n2
-    price = phi * (a - b)
+    dr = np.multiply(rate, t, out=np.empty(shape))
+    np.negative(dr, out=dr)
+    np.exp(dr, out=dr)  # e^{-rt}
+    if div is None:
+        dq = dr
+    else:
+        dq = np.multiply(div, t, out=np.empty(shape))
+        np.negative(dq, out=dq)
+        np.exp(dq, out=dq)  # e^{-qt}
+    sq = np.multiply(spot, dq, out=np.empty(shape))  # S e^{-qt}  (Black-76: F e^{-rt})
+    kr = np.multiply(strike, dr, out=np.empty(shape))  # K e^{-rt}
+    d1 = np.divide(sq, kr, out=np.empty(shape))
+    np.log(d1, out=d1)
+    d1 /= sig
+    w = np.multiply(sig, 0.5, out=np.empty(shape))
+    d1 += w
+    n1 = np.multiply(phi, d1, out=np.empty(shape))
+    ndtr(n1, out=n1)  # N(phi d1)
+    n2 = np.subtract(d1, sig, out=w)
+    n2 *= phi
+    ndtr(n2, out=n2)  # N(phi d2)
+    a = np.multiply(sq, n1, out=np.empty(shape))  # S e^{-qt} N(phi d1)
+    b = np.multiply(kr, n2, out=kr)  # K e^{-rt} N(phi d2)
+    price = np.subtract(a, b, out=np.empty(shape))
+    price *= phi
     if not greeks:
         return (price,)
-    pdf = d1 * d1
+    if div is None:  # carry part of theta: phi (q a - r b), i.e. r * price for Black-76
+        theta = np.multiply(price, rate, out=b)
+    else:
+        a *= div
+        b *= rate
+        a -= b
+        a *= phi
+        theta = a
+    pdf = np.multiply(d1, d1, out=d1)
     pdf *= -0.5
     np.exp(pdf, out=pdf)
-    pdf *= _INV_SQRT_2PI
-    vega = sq * pdf
+    pdf *= _INV_SQRT_2PI  # n(d1)
+    vega = np.multiply(sq, pdf, out=sq)
     vega *= sqt
-    delta = phi * n1
+    delta = np.multiply(phi, n1, out=n1)
     delta *= dq
-    gamma = pdf * dq
-    gamma /= spot * sig
-    theta = vega * vol
-    theta *= -0.5 / t
-    if div is None:
-        theta += rate * price
-    else:
-        theta += phi * (div * a - rate * b)
+    gamma = np.multiply(pdf, dq, out=pdf)
+    gamma /= spot
+    gamma /= sig
+    decay = np.multiply(vega, vol, out=n2)
+    decay /= t
+    decay *= 0.5
+    theta -= decay  # - S e^{-qt} n(d1) vol / (2 sqrt(t))
     return price, delta, gamma, vega, theta
 
 
@@ -173,7 +195,7 @@ def _price_impl(
         sig = v_ * sqt
         regular = bool(np.all(s_ > 0.0)) and bool(np.all(k_ > 0.0)) and bool(np.all(sig > 0.0))
     if regular:
-        out = _kernel(s_, k_, t_, r_, q_, v_, phi, sqt, sig, greeks)
+        out = _kernel(s_, k_, t_, r_, q_, v_, phi, sqt, sig, greeks, shape)
     else:
         out = _irregular(s_, k_, t_, r_, q_, v_, phi, shape, greeks)
     return tuple(
@@ -219,6 +241,7 @@ def _irregular(
             sqt[reg],
             sig[reg],
             greeks,
+            (int(np.count_nonzero(reg)),),
         )
         for o, x in zip(outs, res, strict=True):
             o[reg] = x

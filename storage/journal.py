@@ -60,6 +60,9 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # In WAL mode NORMAL never corrupts and survives a process crash (kill -9); only an
+        # OS crash or power loss may drop the last commits, which reconcile recovers.
+        cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
 

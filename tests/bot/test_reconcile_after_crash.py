@@ -157,3 +157,32 @@ async def test_positions_the_bot_did_not_open_are_reported_untracked(
     report = await reconcile(exchange, journal, executor, clock)
     assert sorted(report.untracked) == sorted(leg.contract.key for leg in LEGS[:2])
     assert journal.fill_count() == 0  # not our order: not journaled as ours
+
+
+async def test_an_order_that_fills_while_resting_is_journaled_filled(
+    exchange: SimExchange, journal: Journal, clock: VirtualClock
+) -> None:
+    class FillsOnPoll:
+        """The venue fills the resting order between two walk steps (the market came to it)."""
+
+        def __init__(self, venue: SimExchange) -> None:
+            self.venue = venue
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.venue, name)
+
+        async def order_state(self, ref: str) -> object:
+            working = self.venue.book.orders[ref]
+            await self.venue.modify_order(ref, working.limit_price + 5.0)
+            return await self.venue.order_state(ref)
+
+    executor = Executor(FillsOnPoll(exchange), journal, clock, ExecutionConfig())  # type: ignore[arg-type]
+    intent = condor_intent(1)
+    mid = await mid_of(exchange)
+    # A limit far above the credit at mid rests first, so the walk has to poll.
+    outcome = await executor.execute(
+        Intent(intent.kind, intent.engine, intent.structure_kind, LEGS, 1, mid, "t")
+    )
+    assert outcome.status is OrderStatus.FILLED
+    state = journal.order_state(order_ref(outcome.intent_id))
+    assert state is not None and state.status is OrderStatus.FILLED
