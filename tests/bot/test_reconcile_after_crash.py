@@ -171,6 +171,10 @@ async def test_an_order_that_fills_while_resting_is_journaled_filled(
         def __getattr__(self, name: str) -> object:
             return getattr(self.venue, name)
 
+        async def place_order(self, order: Order) -> object:
+            resting = Order(order.ref, order.legs, order.quantity, order.limit_price - 1.0)
+            return await self.venue.place_order(resting)
+
         async def order_state(self, ref: str) -> object:
             working = self.venue.book.orders[ref]
             await self.venue.modify_order(ref, working.limit_price + 5.0)
@@ -179,7 +183,7 @@ async def test_an_order_that_fills_while_resting_is_journaled_filled(
     executor = Executor(FillsOnPoll(exchange), journal, clock, ExecutionConfig())  # type: ignore[arg-type]
     intent = condor_intent(1)
     mid = await mid_of(exchange)
-    # A limit far above the credit at mid rests first, so the walk has to poll.
+    # The first limit asks 1.00 more credit than mid, so it rests and the walk has to poll.
     outcome = await executor.execute(
         Intent(intent.kind, intent.engine, intent.structure_kind, LEGS, 1, mid, "t")
     )

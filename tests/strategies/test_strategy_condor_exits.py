@@ -166,9 +166,9 @@ def test_exit_dte_is_counted_in_new_york_days() -> None:
 
 def test_exit_dte_param_is_honoured() -> None:
     structure = condor(7)
-    params = CondorParams(exit_dte=30)
+    params = CondorParams(exit_dte=35)
     intent = only_intent(manage([structure], leg_quotes_for(structure, LOSS), params=params))
-    assert intent.reason == "close condor #7: 31 DTE reached the exit at 30 DTE"
+    assert intent.reason == "close condor #7: 31 DTE reached the exit at 35 DTE"
 
 
 # --------------------------------------------------------------------------------------------
