@@ -77,20 +77,25 @@ class TradingEngine:
         """Run one scheduled job; never two at once."""
         async with self._lock:
             self.cycles += 1
-            structlog.contextvars.bind_contextvars(
+            context = structlog.contextvars.bound_contextvars(
                 at=self.clock.now().astimezone(NY).isoformat(timespec="seconds"), job=name.value
             )
-            try:
-                if name is JobName.RECONCILE:
-                    await reconcile(self.broker, self.journal, self.executor, self.clock)
-                elif name is JobName.CONDOR_ENTRY:
-                    await self._cycle(decide_entry, entry=True)
-                elif name is JobName.MANAGE:
-                    await self._cycle(decide_management, entry=False)
-                elif name is JobName.DAILY_CLOSE:
-                    await self._daily_close()
-            except BrokerUnavailable as exc:
-                log.warning("job skipped: venue unavailable", job=name.value, error=str(exc))
+            with context:
+                await self._run_job(name)
+
+    async def _run_job(self, name: JobName) -> None:
+        """Dispatch a job; a venue outage skips it (the next trigger retries)."""
+        try:
+            if name is JobName.RECONCILE:
+                await reconcile(self.broker, self.journal, self.executor, self.clock)
+            elif name is JobName.CONDOR_ENTRY:
+                await self._cycle(decide_entry, entry=True)
+            elif name is JobName.MANAGE:
+                await self._cycle(decide_management, entry=False)
+            elif name is JobName.DAILY_CLOSE:
+                await self._daily_close()
+        except BrokerUnavailable as exc:
+            log.warning("job skipped: venue unavailable", error=str(exc))
 
     async def _cycle(self, decide: DecideFn, entry: bool) -> None:
         now = self.clock.now().astimezone(NY)

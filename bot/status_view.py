@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.table import Table
 
+from broker.calendar import NY
 from broker.contracts import OptionContract
 from broker.structures import Structure
 from storage.journal import Journal
@@ -79,4 +80,4 @@ def _leg(side: str, contract: object) -> str:
 
 
 def _ts(value: datetime) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(NY).strftime("%Y-%m-%d %H:%M ET")
