@@ -19,18 +19,23 @@ Greeks (the conventions of QuantLib's BlackCalculator / AnalyticEuropeanEngine)
             option as time value decays): divide by 365 for per day
 
 Edge cases
-    t <= 0 or vol <= 0: the deterministic limit. Price is the discounted intrinsic value
-        max(phi * (S e^{-qt} - K e^{-rt}), 0), delta is +/- e^{-qt} (Black-76: e^{-rt}) in the
-        money and 0 otherwise, gamma = vega = 0. Theta is 0 once expired (t <= 0); with t > 0 and
-        vol <= 0 it is the exact time derivative of that deterministic price
-        (phi * (q S e^{-qt} - r K e^{-rt}) in the money, else 0), as QuantLib gives.
-    spot/forward <= 0, strike <= 0 or a NaN input: NaN.
+    t <= 0 (expired; negative t counts as 0) or vol <= 0 (precisely vol * sqrt(t) <= 1e-100):
+        the deterministic limit. Price is the discounted forward intrinsic value
+        max(phi * (S e^{-qt} - K e^{-rt}), 0) (plain intrinsic once expired), delta is
+        +/- e^{-qt} (Black-76: e^{-rt}) in the money and 0 otherwise, gamma = vega = 0. Theta is
+        0 once expired; with t > 0 and zero vol it is the exact time derivative of that
+        deterministic price (phi * (q S e^{-qt} - r K e^{-rt}) in the money, else 0), which is
+        also what QuantLib returns. Never NaN or inf for finite inputs.
+    spot/forward <= 0, strike <= 0 or a NaN input: NaN (element-wise; other elements unaffected).
 
-Implied volatility is solved on the out-of-the-money side (put-call parity) in Jaeckel's
-normalized coordinates, by a Halley iteration safeguarded by a bracket with bisection fallback.
-It returns NaN where no volatility reproduces the price: a price at or below the discounted
-intrinsic value, at or above the upper bound (S e^{-qt} or F e^{-rt} for a call, K e^{-rt} for a
-put), t <= 0, or a NaN input.
+Implied volatility
+    Solved on the out-of-the-money side (put-call parity) in Jaeckel's normalized coordinates
+    ("Let's Be Rational", 2015): a rational initial guess, two third-order Householder steps,
+    and, for the rare element not yet converged, a safeguarded Halley iteration with a bracket
+    and bisection fallback. Accurate to ~1e-12 in vol wherever the price pins the vol down.
+    NaN where no volatility reproduces the price: a price at or below the discounted intrinsic
+    value or at or above the upper bound (S e^{-qt} = F e^{-rt} for a call, K e^{-rt} for a put),
+    within a few ulps of either bound, t <= 0, or a NaN/invalid input.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from scipy.special import ndtr, ndtri
 FloatArray = npt.NDArray[np.float64]
 
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+_MIN_STDDEV = 1e-100  # vol * sqrt(t) at or below this is priced as zero volatility
 
 
 class PriceGreeks(NamedTuple):
@@ -193,9 +199,12 @@ def _price_impl(
     with np.errstate(invalid="ignore"):
         sqt = np.sqrt(t_)
         sig = v_ * sqt
-        regular = bool(np.all(s_ > 0.0)) and bool(np.all(k_ > 0.0)) and bool(np.all(sig > 0.0))
+        regular = (
+            bool(np.all(s_ > 0.0)) and bool(np.all(k_ > 0.0)) and bool(np.all(sig > _MIN_STDDEV))
+        )
     if regular:
-        out = _kernel(s_, k_, t_, r_, q_, v_, phi, sqt, sig, greeks, shape)
+        with np.errstate(over="ignore", under="ignore"):
+            out = _kernel(s_, k_, t_, r_, q_, v_, phi, sqt, sig, greeks, shape)
     else:
         out = _irregular(s_, k_, t_, r_, q_, v_, phi, shape, greeks)
     return tuple(
@@ -225,24 +234,25 @@ def _irregular(
         sig = v * sqt
         known = ~np.isnan(s + k + tt + r + q + v)
         positive = (s > 0.0) & (k > 0.0) & known
-        reg = positive & (sig > 0.0)
+        reg = positive & (sig > _MIN_STDDEV)
         deg = positive & ~reg
     n_out = 5 if greeks else 1
     outs = [np.full(s.shape, np.nan) for _ in range(n_out)]
     if reg.any():
-        res = _kernel(
-            s[reg],
-            k[reg],
-            tt[reg],
-            r[reg],
-            None if div is None else q[reg],
-            v[reg],
-            ph[reg],
-            sqt[reg],
-            sig[reg],
-            greeks,
-            (int(np.count_nonzero(reg)),),
-        )
+        with np.errstate(over="ignore", under="ignore"):
+            res = _kernel(
+                s[reg],
+                k[reg],
+                tt[reg],
+                r[reg],
+                None if div is None else q[reg],
+                v[reg],
+                ph[reg],
+                sqt[reg],
+                sig[reg],
+                greeks,
+                (int(np.count_nonzero(reg)),),
+            )
         for o, x in zip(outs, res, strict=True):
             o[reg] = x
     if deg.any():
@@ -331,6 +341,8 @@ _TWO_PI = 2.0 * math.pi
 _TWO_PI_OVER_SQRT_27 = 2.0 * math.pi / math.sqrt(27.0)
 _PI_OVER_SIX = math.pi / 6.0
 _SQRT_PI_OVER_TWO = math.sqrt(math.pi / 2.0)
+_SQRT_TWO_PI = math.sqrt(2.0 * math.pi)
+_BOUND_ULPS = 4.0  # prices this many ulps from a no-arbitrage bound give NaN
 _LBR_STEP_TOL = 1e-6  # a final Householder step below this (relative) means full precision
 _IV_MAX_ITER = 100  # fallback iteration budget
 _IV_FTOL = 1e-14  # relative price error at which the fallback iteration stops
@@ -360,232 +372,6 @@ def _nvega(x: FloatArray, s: FloatArray) -> FloatArray:
     return v
 
 
-def _rc_interp(
-    x: FloatArray,
-    x_l: FloatArray,
-    x_r: FloatArray,
-    y_l: FloatArray,
-    y_r: FloatArray,
-    d_l: FloatArray,
-    d_r: FloatArray,
-    r: FloatArray,
-) -> FloatArray:
-    """Rational cubic interpolation (Delbourgo-Gregory) with control parameter r."""
-    h = x_r - x_l
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = (x - x_l) / h
-        omt = 1.0 - t
-        t2 = t * t
-        omt2 = omt * omt
-        cubic = (
-            y_r * t2 * t
-            + (r * y_r - h * d_r) * t2 * omt
-            + (r * y_l + h * d_l) * t * omt2
-            + y_l * omt2 * omt
-        ) / (1.0 + (r - 3.0) * t * omt)
-        linear = y_r * t + y_l * omt
-    out = np.where(r >= _RC_MAX, linear, cubic)
-    return np.where(np.abs(h) <= 0.0, 0.5 * (y_l + y_r), out)
-
-
-def _rc_min_param(
-    d_l: FloatArray, d_r: FloatArray, slope: FloatArray, prefer_shape: bool
-) -> FloatArray:
-    """Return the smallest control parameter that preserves monotonicity/convexity."""
-    monotonic = (d_l * slope >= 0.0) & (d_r * slope >= 0.0)
-    convex = (d_l <= slope) & (slope <= d_r)
-    concave = (d_l >= slope) & (slope >= d_r)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r1 = np.where(
-            np.abs(slope) >= _DBL_MIN, (d_r + d_l) / slope, _RC_MAX if prefer_shape else -_DBL_MAX
-        )
-        r1 = np.where(monotonic, r1, -_DBL_MAX)
-        dd = d_r - d_l
-        degenerate = (np.abs(slope - d_l) < _DBL_MIN) | (np.abs(d_r - slope) < _DBL_MIN)
-        r2_cc = np.where(
-            degenerate,
-            _RC_MAX if prefer_shape else -_DBL_MAX,
-            np.maximum(np.abs(dd / (d_r - slope)), np.abs(dd / (slope - d_l))),
-        )
-    r2 = np.where(
-        convex | concave,
-        r2_cc,
-        np.where(monotonic & prefer_shape, _RC_MAX, -_DBL_MAX),
-    )
-    r = np.maximum(_RC_MIN, np.maximum(r1, r2))
-    return np.where(monotonic | convex | concave, r, _RC_MIN)
-
-
-def _rc_param(
-    x_l: FloatArray,
-    x_r: FloatArray,
-    y_l: FloatArray,
-    y_r: FloatArray,
-    d_l: FloatArray,
-    d_r: FloatArray,
-    second: FloatArray | float,
-    right_side: bool,
-    prefer_shape: bool,
-) -> FloatArray:
-    """Return the convex control parameter fitting `second` derivative at one side."""
-    h = x_r - x_l
-    slope = (y_r - y_l) / h
-    numerator = 0.5 * h * second + (d_r - d_l)
-    denominator = d_r - slope if right_side else slope - d_l
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(
-            np.abs(denominator) < _DBL_MIN,
-            np.where(numerator > 0.0, _RC_MAX, _RC_MIN),
-            numerator / denominator,
-        )
-    r = np.where(np.abs(numerator) < _DBL_MIN, 0.0, r)
-    return np.maximum(r, _rc_min_param(d_l, d_r, slope, prefer_shape))
-
-
-def _householder(
-    kind: int,
-    x: FloatArray,
-    beta: FloatArray,
-    s: FloatArray,
-    ex: FloatArray,
-    emx: FloatArray,
-    n_iter: int,
-) -> tuple[FloatArray, FloatArray]:
-    """Run `n_iter` third-order Householder steps; return s and the last step."""
-    ds = np.zeros_like(s)
-    log_beta = np.log(beta) if kind == _LOWER else beta
-    b_max = ex
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for _ in range(n_iter):
-            b = _nbc(x, s, ex, emx)
-            bp = _nvega(x, s)
-            h = x / s
-            hs = h / s
-            b_halley = h * hs - 0.25 * s  # b''/b'
-            b_hh3 = b_halley * b_halley - 3.0 * hs * hs - 0.25  # b'''/b'
-            if kind == _PLAIN:
-                newton = (beta - b) / bp
-                halley = b_halley
-                hh3 = b_hh3
-            elif kind == _LOWER:  # g = 1/ln(b) - 1/ln(beta)
-                ln_b = np.log(b)
-                bpob = bp / b
-                inv_ln_b = 1.0 / ln_b
-                newton = (log_beta - ln_b) * ln_b / log_beta / bpob
-                c = bpob * (1.0 + 2.0 * inv_ln_b)
-                halley = b_halley - c
-                hh3 = (
-                    b_hh3
-                    + 2.0 * bpob * bpob * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b))
-                    - 3.0 * b_halley * c
-                )
-            else:  # g = ln(b_max - beta) - ln(b_max - b)
-                bmb = b_max - b
-                gp = bp / bmb
-                newton = -np.log((b_max - beta) / bmb) / gp
-                halley = b_halley + gp
-                hh3 = b_hh3 + gp * (2.0 * gp + 3.0 * b_halley)
-            ds = newton * (1.0 + 0.5 * halley * newton) / (
-                1.0 + newton * (halley + hh3 * newton / 6.0)
-            )
-            ds = np.maximum(ds, -0.5 * s)
-            s = s + ds
-    return s, ds
-
-
-def _initial_guess(
-    x: FloatArray, beta: FloatArray, ex: FloatArray, emx: FloatArray
-) -> tuple[FloatArray, npt.NDArray[np.int8]]:
-    """Return Jaeckel's rational initial guess for s and the objective to iterate on."""
-    n = x.size
-    s = np.empty(n)
-    kind = np.full(n, _PLAIN, dtype=np.int8)
-    s_c = np.sqrt(-2.0 * x)
-    b_c = 0.5 * ex - emx * ndtr(-s_c)  # x/s_c = -s_c/2, so N(x/s_c + s_c/2) = 1/2
-    v_c = _INV_SQRT_2PI * ex
-    lower_side = beta < b_c
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
-        i = np.flatnonzero(lower_side)
-        if i.size:
-            xi, bi, sci, bci, vci, exi, emxi = (
-                a[i] for a in (x, beta, s_c, b_c, v_c, ex, emx)
-            )
-            s_l = sci - bci / vci
-            b_l = _nbc(xi, s_l, exi, emxi)
-            lowest = bi < b_l
-            j = np.flatnonzero(lowest)
-            if j.size:  # lowest segment: interpolate the lower map f(beta), then invert it
-                xj, bj, slj, blj = xi[j], bi[j], s_l[j], b_l[j]
-                ax = np.abs(xj)
-                z = _SQRT_ONE_OVER_THREE * ax / slj
-                y = z * z
-                s2 = slj * slj
-                cdf = ndtr(-z)
-                pdf = _INV_SQRT_2PI * np.exp(-0.5 * y)
-                fpp = (
-                    _PI_OVER_SIX * y / (s2 * slj) * cdf
-                    * (8.0 * _SQRT_THREE * slj * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * xj * xj)
-                       * cdf / pdf)
-                    * np.exp(2.0 * y + 0.25 * s2)
-                )
-                fp = _TWO_PI * y * cdf * cdf * np.exp(y + 0.125 * s2)
-                fl = _TWO_PI_OVER_SQRT_27 * ax * (cdf * cdf * cdf)
-                zero = np.zeros_like(bj)
-                one = np.ones_like(bj)
-                r = _rc_param(zero, blj, zero, fl, one, fp, fpp, True, True)
-                f = _rc_interp(bj, zero, blj, zero, fl, one, fp, r)
-                t = bj / blj
-                f = np.where(f > 0.0, f, (fl * t + blj * (1.0 - t)) * t)
-                g = np.abs(xj / (_SQRT_THREE * ndtri(np.cbrt(f / (_TWO_PI_OVER_SQRT_27 * ax)))))
-                s[i[j]] = np.where(f > 0.0, g, 0.0)
-                kind[i[j]] = _LOWER
-            j = np.flatnonzero(~lowest)
-            if j.size:  # between s_l and s_c
-                v_l = _nvega(xi[j], s_l[j])
-                r = _rc_param(
-                    b_l[j], bci[j], s_l[j], sci[j], 1.0 / v_l, 1.0 / vci[j], 0.0, True, False
-                )
-                s[i[j]] = _rc_interp(
-                    bi[j], b_l[j], bci[j], s_l[j], sci[j], 1.0 / v_l, 1.0 / vci[j], r
-                )
-        i = np.flatnonzero(~lower_side)
-        if i.size:
-            xi, bi, sci, bci, vci, exi, emxi = (
-                a[i] for a in (x, beta, s_c, b_c, v_c, ex, emx)
-            )
-            b_max = exi
-            s_h = sci + (b_max - bci) / vci
-            b_h = _nbc(xi, s_h, exi, emxi)
-            middle = bi <= b_h
-            j = np.flatnonzero(middle)
-            if j.size:  # between s_c and s_h
-                v_h = _nvega(xi[j], s_h[j])
-                r = _rc_param(
-                    bci[j], b_h[j], sci[j], s_h[j], 1.0 / vci[j], 1.0 / v_h, 0.0, False, False
-                )
-                s[i[j]] = _rc_interp(
-                    bi[j], bci[j], b_h[j], sci[j], s_h[j], 1.0 / vci[j], 1.0 / v_h, r
-                )
-            j = np.flatnonzero(~middle)
-            if j.size:  # highest segment: interpolate the upper map f(beta), then invert it
-                xj, bj, shj, bhj, bmj = xi[j], bi[j], s_h[j], b_h[j], b_max[j]
-                fu = ndtr(-0.5 * shj)
-                w = (xj / shj) ** 2
-                fp = -0.5 * np.exp(0.5 * w)
-                fpp = _SQRT_PI_OVER_TWO * np.exp(w + 0.125 * shj * shj) * w / shj
-                zero = np.zeros_like(bj)
-                half = np.full_like(bj, -0.5)
-                r = _rc_param(bhj, bmj, fu, zero, fp, half, fpp, False, True)
-                f = _rc_interp(bj, bhj, bmj, fu, zero, fp, half, r)
-                ok = (np.abs(fpp) < _SQRT_DBL_MAX) & (f > 0.0)
-                hh = bmj - bhj
-                t = (bj - bhj) / hh
-                f = np.where(ok, f, (fu * (1.0 - t) + 0.5 * hh * t) * (1.0 - t))
-                s[i[j]] = -2.0 * ndtri(f)
-                kind[i[j]] = np.where(bj > 0.5 * bmj, _UPPER, _PLAIN)
-    return s, kind
-
-
 def _safeguarded(
     x: FloatArray, beta: FloatArray, s: FloatArray, ex: FloatArray, emx: FloatArray
 ) -> FloatArray:
@@ -598,10 +384,13 @@ def _safeguarded(
     lower = beta < b_c  # root below the inflection point: iterate on ln b (concave)
     atm = s_c == 0.0
     start = np.where(atm, 2.0 * ndtri(0.5 + 0.5 * beta), s_c)
-    s = np.where(np.isfinite(s) & (s > 0.0), s, np.maximum(start, 1e-300))
+    # A usable start is positive and below 64: b(x, 64) equals b_max to double precision.
+    s = np.where((s > 0.0) & (s < 64.0), s, np.maximum(start, 1e-300))
     log_beta = np.log(beta)
     lo = np.zeros(n)
     hi = np.full(n, np.inf)
+    width1 = np.full(n, np.inf)  # bracket widths one and two iterations ago
+    width2 = np.full(n, np.inf)
     idx = np.arange(n)
     for _ in range(_IV_MAX_ITER):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -616,14 +405,24 @@ def _safeguarded(
             curv = np.where(lower, h - fp, h)  # f''/f'
             rel_err = np.where(lower, f, f / beta)
             newton = -f / fp
-            den = 1.0 + 0.5 * newton * curv
-            step = np.where(den > 0.5, newton / den, newton)
-            s_new = s + step
-            inside = (s_new > lo) & (s_new < hi)
-            s_new = np.where(inside, s_new, np.where(np.isfinite(hi), 0.5 * (lo + hi), 2.0 * s))
+            corr = 0.5 * newton * curv  # Halley's correction, used only while it is moderate
+            step = np.where(np.abs(corr) < 0.5, newton / (1.0 + corr), newton)
+            s_new = np.minimum(np.maximum(s + step, 0.25 * s), 4.0 * s)  # NaN stays NaN
+            # Bisect when the step leaves the bracket or the bracket failed to halve in two
+            # steps; geometrically while the bracket spans orders of magnitude.
+            width = hi - lo
+            bounded = width < np.inf
+            bisect = ~((s_new > lo) & (s_new < hi)) | (bounded & (width > 0.5 * width2))
+            mid = np.where(
+                hi > 4.0 * lo,
+                np.where(lo > 0.0, np.sqrt(lo * hi), 0.25 * hi),
+                lo + 0.5 * width,
+            )
+            s_new = np.where(bisect, np.where(bounded, mid, 4.0 * s), s_new)
+            width2, width1 = width1, width
             done_f = np.abs(rel_err) <= _IV_FTOL
-            done = done_f | (inside & (np.abs(step) <= _IV_STEP_TOL * s))
-            done |= (hi - lo) <= 4.0 * _DBL_EPS * s
+            done = done_f | (~bisect & (np.abs(step) <= _IV_STEP_TOL * s))
+            done |= width <= 4.0 * _DBL_EPS * s
         if done.any():
             out[idx[done]] = np.where(done_f, s, s_new)[done]
             keep = ~done
@@ -633,27 +432,203 @@ def _safeguarded(
             x, x2, ex, emx = x[keep], x2[keep], ex[keep], emx[keep]
             beta, log_beta, lower = beta[keep], log_beta[keep], lower[keep]
             lo, hi, s_new = lo[keep], hi[keep], s_new[keep]
+            width1, width2 = width1[keep], width2[keep]
         s = s_new
     out[idx] = s  # iteration budget exhausted: best bracketed estimate
     return out
 
 
+def _rc_interp(
+    x: FloatArray | float,
+    x_l: FloatArray | float,
+    x_r: FloatArray | float,
+    y_l: FloatArray | float,
+    y_r: FloatArray | float,
+    d_l: FloatArray | float,
+    d_r: FloatArray | float,
+    r: FloatArray,
+) -> FloatArray:
+    """Interpolate with Delbourgo-Gregory's rational cubic (control parameter r; inf: linear)."""
+    h = np.subtract(x_r, x_l)
+    t = (x - x_l) / h
+    omt = 1.0 - t
+    t_omt = t * omt
+    cubic = (
+        y_r * (t * t * t)
+        + (r * y_r - h * d_r) * (t * t_omt)
+        + (r * y_l + h * d_l) * (t_omt * omt)
+        + y_l * (omt * omt * omt)
+    ) / (1.0 + (r - 3.0) * t_omt)
+    return np.where(r >= _RC_MAX, y_r * t + y_l * omt, cubic)
+
+
+def _rc_param(
+    x_l: FloatArray | float,
+    x_r: FloatArray | float,
+    y_l: FloatArray | float,
+    y_r: FloatArray | float,
+    d_l: FloatArray | float,
+    d_r: FloatArray | float,
+    second: FloatArray | float,
+    right_side: bool,
+) -> FloatArray:
+    """Return the control parameter fitting `second` at one end, kept shape-preserving.
+
+    The data interpolated here are monotonic and convex or concave by construction, for which
+    Delbourgo and Gregory's shape-preservation bound is max((d_l + d_r) / slope,
+    |dd / (d_r - slope)|, |dd / (slope - d_l)|). NaN terms (0/0) are ignored; inf means linear.
+    """
+    h = np.subtract(x_r, x_l)
+    slope = (y_r - y_l) / h
+    dd = np.subtract(d_r, d_l)
+    r_fit = (0.5 * h * second + dd) / ((d_r - slope) if right_side else (slope - d_l))
+    r_mono = (d_r + d_l) / slope
+    r_conv = np.fmax(np.abs(dd / (d_r - slope)), np.abs(dd / (slope - d_l)))
+    return np.fmax(np.fmax(np.fmax(r_fit, r_mono), r_conv), _RC_MIN)
+
+
+def _guess_lowest(x: FloatArray, beta: FloatArray, s_l: FloatArray, b_l: FloatArray) -> FloatArray:
+    """Guess s on the lowest segment (beta < b(s_l)) through Jaeckel's lower map."""
+    ax = -x
+    z = _SQRT_ONE_OVER_THREE * ax / s_l
+    y = z * z
+    s2 = s_l * s_l
+    cdf = ndtr(-z)
+    e1 = np.exp(y + 0.125 * s2)
+    cdf_over_pdf = cdf * (_SQRT_TWO_PI * np.exp(0.5 * y))
+    fpp = (
+        (_PI_OVER_SIX * y / (s2 * s_l))
+        * cdf
+        * (8.0 * _SQRT_THREE * s_l * ax + (3.0 * s2 * (s2 - 8.0) - 8.0 * x * x) * cdf_over_pdf)
+        * (e1 * e1)
+    )
+    fp = _TWO_PI * y * (cdf * cdf) * e1
+    f_l = _TWO_PI_OVER_SQRT_27 * ax * (cdf * cdf * cdf)
+    r = _rc_param(0.0, b_l, 0.0, f_l, 1.0, fp, fpp, True)
+    f = _rc_interp(beta, 0.0, b_l, 0.0, f_l, 1.0, fp, r)
+    t = beta / b_l
+    f = np.where(f > 0.0, f, (f_l * t + b_l * (1.0 - t)) * t)
+    return np.abs(x / (_SQRT_THREE * ndtri(np.cbrt(f / (_TWO_PI_OVER_SQRT_27 * ax)))))
+
+
+def _guess_highest(
+    x: FloatArray, beta: FloatArray, s_h: FloatArray, b_h: FloatArray, b_max: FloatArray
+) -> FloatArray:
+    """Guess s on the highest segment (beta > b(s_h)) through Jaeckel's upper map."""
+    f_h = ndtr(-0.5 * s_h)
+    w = x / s_h
+    w *= w
+    fp = -0.5 * np.exp(0.5 * w)
+    fpp = _SQRT_PI_OVER_TWO * np.exp(w + 0.125 * s_h * s_h) * w / s_h
+    r = _rc_param(b_h, b_max, f_h, 0.0, fp, -0.5, fpp, False)
+    f = _rc_interp(beta, b_h, b_max, f_h, 0.0, fp, -0.5, r)
+    hh = b_max - b_h
+    t = (beta - b_h) / hh
+    f = np.where(
+        (f > 0.0) & (np.abs(fpp) < _SQRT_DBL_MAX), f, (f_h * (1.0 - t) + 0.5 * hh * t) * (1.0 - t)
+    )
+    return -2.0 * ndtri(f)
+
+
+def _householder(
+    kind: int, x: FloatArray, beta: FloatArray, s: FloatArray, ex: FloatArray, n_iter: int
+) -> tuple[FloatArray, FloatArray]:
+    """Run `n_iter` third-order Householder steps from s; return s and the last step."""
+    emx = 1.0 / ex
+    b_max = ex
+    ds = np.zeros_like(s)
+    log_beta = np.log(beta) if kind == _LOWER else beta
+    for _ in range(n_iter):
+        b = _nbc(x, s, ex, emx)
+        bp = _nvega(x, s)
+        h = x / s
+        hs = h / s
+        b_halley = h * hs - 0.25 * s  # b''/b'
+        b_hh3 = b_halley * b_halley - 3.0 * hs * hs - 0.25  # b'''/b'
+        if kind == _PLAIN:  # g = b - beta
+            newton = (beta - b) / bp
+            halley = b_halley
+            hh3 = b_hh3
+        elif kind == _LOWER:  # g = 1/ln(b) - 1/ln(beta)
+            ln_b = np.log(b)
+            bpob = bp / b
+            inv_ln_b = 1.0 / ln_b
+            newton = (log_beta - ln_b) * ln_b / log_beta / bpob
+            c = bpob * (1.0 + 2.0 * inv_ln_b)
+            halley = b_halley - c
+            hh3 = (
+                b_hh3
+                + 2.0 * bpob * bpob * (1.0 + 3.0 * inv_ln_b * (1.0 + inv_ln_b))
+                - 3.0 * b_halley * c
+            )
+        else:  # g = ln(b_max - beta) - ln(b_max - b)
+            bmb = b_max - b
+            gp = bp / bmb
+            newton = -np.log((b_max - beta) / bmb) / gp
+            halley = b_halley + gp
+            hh3 = b_hh3 + gp * (2.0 * gp + 3.0 * b_halley)
+        ds = newton * (1.0 + 0.5 * halley * newton) / (1.0 + newton * (halley + hh3 * newton / 6.0))
+        np.maximum(ds, -0.5 * s, out=ds)
+        s = s + ds
+    return s, ds
+
+
 def _solve_normalized(x: FloatArray, beta: FloatArray) -> FloatArray:
     """Solve b(x, s) = beta for s (1-D arrays; x <= 0 and 0 < beta < e^{x/2} assumed)."""
-    ex = np.exp(0.5 * x)
-    emx = 1.0 / ex
-    s, kind = _initial_guess(x, beta, ex, emx)
-    ds = np.full_like(s, np.inf)
-    for k in (_PLAIN, _LOWER, _UPPER):
-        i = np.flatnonzero(kind == k)
-        if i.size:
-            s[i], ds[i] = _householder(k, x[i], beta[i], s[i], ex[i], emx[i], 2)
-    with np.errstate(invalid="ignore"):
-        good = (np.abs(ds) <= _LBR_STEP_TOL * s) & (s > 0.0) & np.isfinite(s)
+    n = x.size
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
+        ex = np.exp(0.5 * x)  # = b_max
+        s_c = np.sqrt(-2.0 * x)
+        b_c = 0.5 * ex - ndtr(-s_c) / ex  # x/s_c = -s_c/2, so N(x/s_c + s_c/2) = 1/2
+        v_c = _INV_SQRT_2PI * ex
+        lower = beta < b_c
+        # The tangent at s_c reaches 0 at s_l (lower side) and b_max at s_h (upper side); they
+        # split each side into an outer segment (mapped guess) and a middle one (interpolated).
+        s_o = s_c + np.where(lower, -b_c, ex - b_c) / v_c
+        b_o = _nbc(x, s_o, ex, 1.0 / ex)
+        v_o = _nvega(x, s_o)
+        outer = np.where(lower, beta < b_o, beta > b_o)
+        seg = np.where(
+            lower,
+            (~outer).view(np.int8),
+            2 + outer.view(np.int8) + (outer & (beta > 0.5 * ex)).view(np.int8),
+        )
+        # Sort by segment once so that every segment and objective is a contiguous slice:
+        # 0 lowest (objective 1/ln b), 1-2 middle and 3 highest (b), 4 highest (ln(b_max - b)).
+        order = np.argsort(seg, kind="stable")
+        bounds = np.concatenate(([0], np.cumsum(np.bincount(seg, minlength=5)))).tolist()
+        x, beta, ex, s_c, b_c, v_c, s_o, b_o, v_o = (
+            a[order] for a in (x, beta, ex, s_c, b_c, v_c, s_o, b_o, v_o)
+        )
+        s = np.empty(n)
+        sl = slice(bounds[0], bounds[1])
+        if bounds[1] > bounds[0]:
+            s[sl] = _guess_lowest(x[sl], beta[sl], s_o[sl], b_o[sl])
+        sl = slice(bounds[1], bounds[2])
+        if bounds[2] > bounds[1]:  # between s_l and s_c
+            d_l, d_r = 1.0 / v_o[sl], 1.0 / v_c[sl]
+            r = _rc_param(b_o[sl], b_c[sl], s_o[sl], s_c[sl], d_l, d_r, 0.0, True)
+            s[sl] = _rc_interp(beta[sl], b_o[sl], b_c[sl], s_o[sl], s_c[sl], d_l, d_r, r)
+        sl = slice(bounds[2], bounds[3])
+        if bounds[3] > bounds[2]:  # between s_c and s_h
+            d_l, d_r = 1.0 / v_c[sl], 1.0 / v_o[sl]
+            r = _rc_param(b_c[sl], b_o[sl], s_c[sl], s_o[sl], d_l, d_r, 0.0, False)
+            s[sl] = _rc_interp(beta[sl], b_c[sl], b_o[sl], s_c[sl], s_o[sl], d_l, d_r, r)
+        sl = slice(bounds[3], bounds[5])
+        if bounds[5] > bounds[3]:
+            s[sl] = _guess_highest(x[sl], beta[sl], s_o[sl], b_o[sl], ex[sl])
+        ds = np.empty(n)
+        for kind, lo, hi in ((_LOWER, 0, 1), (_PLAIN, 1, 4), (_UPPER, 4, 5)):
+            sl = slice(bounds[lo], bounds[hi])
+            if bounds[hi] > bounds[lo]:
+                s[sl], ds[sl] = _householder(kind, x[sl], beta[sl], s[sl], ex[sl], 2)
+        good = (np.abs(ds) <= _LBR_STEP_TOL * s) & (s > 0.0) & (s < np.inf)
     if not good.all():
         i = np.flatnonzero(~good)
-        s[i] = _safeguarded(x[i], beta[i], s[i], ex[i], emx[i])
-    return s
+        s[i] = _safeguarded(x[i], beta[i], s[i], ex[i], 1.0 / ex[i])
+    out = np.empty(n)
+    out[order] = s
+    return out
 
 
 def _implied_vol_impl(
@@ -676,8 +651,14 @@ def _implied_vol_impl(
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         ok = (tt > 0.0) & (f > 0.0) & (k > 0.0) & (d > 0.0)
         ok &= np.isfinite(p) & np.isfinite(f) & np.isfinite(k) & np.isfinite(tt)
+        undiscounted = p / d
         intrinsic = np.maximum(ph * (f - k), 0.0)
-        beta = (p / d - intrinsic) / np.sqrt(f * k)
+        time_value = undiscounted - intrinsic
+        # A time value within rounding of the intrinsic value (F and K carry ~1 ulp each), or
+        # a price within rounding of the upper bound (F for calls, K for puts), pins no vol.
+        ok &= time_value > np.where(intrinsic > 0.0, _BOUND_ULPS * _DBL_EPS * (f + k), 0.0)
+        ok &= undiscounted < (1.0 - _BOUND_ULPS * _DBL_EPS) * np.where(ph > 0.0, f, k)
+        beta = time_value / np.sqrt(f * k)
         x = -np.abs(np.log(f / k))
         ok &= (beta > 0.0) & (beta < np.exp(0.5 * x))
     i = np.flatnonzero(ok)

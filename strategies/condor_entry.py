@@ -25,7 +25,7 @@ def propose_condor(
     if len(open_condors) >= params.max_open:
         return skip(ACTION, f"{len(open_condors)} condors open, the limit is {params.max_open}")
     today = now.date()
-    if any(s.opened_at.date() == today for s in open_condors):
+    if any(s.opened_at.astimezone(now.tzinfo).date() == today for s in open_condors):
         return skip(ACTION, "a condor was already opened in this entry window")
     expiry = choose_expiry(
         snapshot.expiries, today, params.target_dte, params.min_dte, params.max_dte
@@ -71,6 +71,8 @@ def _condor_intent(
         short_put.contract.strike - long_put.contract.strike,
         long_call.contract.strike - short_call.contract.strike,
     )
+    if credit >= width:
+        return skip(ACTION, f"credit {credit:.2f} >= width {width:g}: the chain's prices are wrong")
     multiplier = short_put.contract.multiplier
     max_loss = (width - credit) * multiplier
     nlv = state.account.net_liquidation

@@ -11,6 +11,9 @@ from strategies.expiry import days_to_expiry
 from strategies.params import CondorParams
 from strategies.pricing_of_legs import leg_problems, net_mid
 
+# Sums of leg prices carry float noise (7.500000000000001); a boundary hit must count.
+PRICE_TOLERANCE = 1e-9
+
 
 def manage_condors(
     snapshot: MarketSnapshot, state: PortfolioState, params: CondorParams, now: datetime
@@ -36,7 +39,7 @@ def _manage_one(
     credit = structure.entry_credit
     if dte <= params.exit_dte:
         reason = f"{dte} DTE reached the exit at {params.exit_dte} DTE"
-    elif credit > 0 and close_debit <= credit * (1 - params.take_profit_pct):
+    elif credit > 0 and close_debit <= credit * (1 - params.take_profit_pct) + PRICE_TOLERANCE:
         captured = (credit - close_debit) / credit
         reason = (
             f"take profit: buy back for {close_debit:.2f} against a {credit:.2f} credit, "

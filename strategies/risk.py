@@ -28,18 +28,24 @@ def naked_short_problem(structures: Iterable[Structure], intent: Intent) -> str 
     """Return why the book after `intent` would hold a naked short option or short future."""
     contracts = {leg.contract.key: leg.contract for leg in _all_legs(structures, intent)}
     book = book_after(structures, intent)
-    by_series: dict[tuple[str, object, str], int] = defaultdict(int)
+    by_series: dict[tuple[str, str, object, str], int] = defaultdict(int)
     for key, count in book.items():
         contract = contracts[key]
         if isinstance(contract, FutureContract) and count < 0:
             return f"would leave {-count} {key} short: short futures are not allowed"
         if isinstance(contract, OptionContract):
-            by_series[(contract.symbol, contract.expiry, contract.right.value)] += count
-    for (symbol, expiry, right), net in by_series.items():
+            series = (
+                contract.symbol,
+                contract.trading_class,
+                contract.expiry,
+                contract.right.value,
+            )
+            by_series[series] += count
+    for (_symbol, trading_class, expiry, right), net in by_series.items():
         if net < 0:
             return (
-                f"would leave {-net} {symbol} {expiry} {right} options net short (naked): "
-                "every short option needs a long one of the same expiry and right"
+                f"would leave {-net} {trading_class} {expiry} {right} options net short (naked): "
+                "every short option needs a long one of the same class, expiry and right"
             )
     return None
 
@@ -71,6 +77,8 @@ def check_intent(
 def _size_problem(intent: Intent, limits: RiskLimits) -> str | None:
     if intent.quantity <= 0:
         return f"quantity {intent.quantity} is not positive"
+    if not intent.legs:
+        return "the intent has no legs"
     largest = max(leg.ratio for leg in intent.legs) * intent.quantity
     if largest > limits.max_contracts_per_order:
         return f"{largest} contracts in one leg, the limit is {limits.max_contracts_per_order}"

@@ -12,4 +12,8 @@ def nearest_delta(quotes: Iterable[OptionQuote], target: float) -> OptionQuote |
     usable = [q for q in quotes if q.problem() is None]
     if not usable:
         return None
-    return min(usable, key=lambda q: (abs(abs(q.greeks.delta) - target), abs(q.greeks.delta)))
+    # Distances are rounded so that a tie in decimals (0.04 vs 0.06 around 0.05) is a tie.
+    return min(
+        usable,
+        key=lambda q: (round(abs(abs(q.greeks.delta) - target), 9), abs(q.greeks.delta)),
+    )

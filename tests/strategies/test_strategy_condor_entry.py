@@ -263,9 +263,9 @@ def test_credit_at_least_the_width_opens_nothing() -> None:
     # An arbitrage-looking chain: a 100 credit on 100-wide wings risks nothing; no intent.
     table = standard_quotes()
     table[(P, SHORT_PUT)] = with_market(table[(P, SHORT_PUT)], 96.75, 97.25)  # mid 97
-    decision = propose(table)
-    assert decision.intents == ()
-    assert len(decision.skips) == 1
+    assert only_skip_reason(propose(table)) == (
+        "credit 100.00 >= width 100: the chain's prices are wrong"
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -102,12 +102,6 @@ def test_debit_structure_is_never_closed_for_profit() -> None:
     assert manage([structure], quotes) == Decision()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG strategies/condor_exits.py:39: the take-profit comparison has no float "
-    "tolerance; a close debit of exactly 50% in decimals (7.50 vs a 15.00 credit) sums to "
-    "7.500000000000001 and the condor is not closed",
-)
 def test_take_profit_at_50pct_with_penny_quotes() -> None:
     structure = condor(7)  # 15.00 credit
     bids_asks = ((3.95, 4.05), (0.45, 0.55), (4.5, 4.6), (0.5, 0.6))  # mids 4.00 .50 4.55 .55

@@ -6,8 +6,6 @@ from datetime import date, timedelta
 
 import pytest
 from snapshots import (
-    EXPIRY,
-    NLV,
     NOW,
     close_intent,
     condor,
@@ -132,17 +130,22 @@ def test_full_condor_has_no_naked_short() -> None:
 def test_selling_a_put_alone_is_refused_as_naked() -> None:
     intent = open_intent((Leg(option(4800.0, P), Side.SELL),), 1)
     expected = (
-        "would leave 1 SPX 2024-04-18 P options net short (naked): "
-        "every short option needs a long one of the same expiry and right"
+        "would leave 1 SPXW 2024-04-18 P options net short (naked): "
+        "every short option needs a long one of the same class, expiry and right"
     )
     assert naked_short_problem((), intent) == expected
     assert check_intent(intent, state(), PARAMS, OK_MARGIN) == expected
 
 
+def test_short_spxw_put_is_not_covered_by_a_long_am_spx_put_of_the_same_date() -> None:
+    am_long = vertical(8, (Leg(option(4700.0, P, trading_class="SPX"), Side.BUY),), 1)
+    intent = open_intent((Leg(option(4800.0, P), Side.SELL),), 1)
+    problem = naked_short_problem([am_long], intent)
+    assert problem is not None and "1 SPXW 2024-04-18 P options net short" in problem
+
+
 def test_short_put_covered_by_a_long_put_of_another_structure_passes() -> None:
-    long_put = vertical(
-        9, (Leg(option(4500.0, P), Side.BUY), Leg(option(4400.0, P), Side.BUY)), 1
-    )
+    long_put = vertical(9, (Leg(option(4500.0, P), Side.BUY), Leg(option(4400.0, P), Side.BUY)), 1)
     intent = open_intent((Leg(option(4800.0, P), Side.SELL),), 2)
     assert naked_short_problem([long_put], intent) is None
 
@@ -151,15 +154,13 @@ def test_short_put_against_a_long_put_of_another_expiry_is_refused() -> None:
     long_put = vertical(9, (Leg(option(4500.0, P, OTHER_EXPIRY), Side.BUY),), 1)
     intent = open_intent((Leg(option(4800.0, P), Side.SELL),), 1)
     assert naked_short_problem([long_put], intent) == (
-        "would leave 1 SPX 2024-04-18 P options net short (naked): "
-        "every short option needs a long one of the same expiry and right"
+        "would leave 1 SPXW 2024-04-18 P options net short (naked): "
+        "every short option needs a long one of the same class, expiry and right"
     )
 
 
 def test_short_put_against_a_long_call_of_the_same_expiry_is_refused() -> None:
-    intent = open_intent(
-        (Leg(option(4800.0, P), Side.SELL), Leg(option(5300.0, C), Side.BUY)), 1
-    )
+    intent = open_intent((Leg(option(4800.0, P), Side.SELL), Leg(option(5300.0, C), Side.BUY)), 1)
     assert "2024-04-18 P options net short" in (naked_short_problem((), intent) or "")
 
 
@@ -168,14 +169,16 @@ def test_condor_with_unequal_wing_ratio_leaves_net_short() -> None:
     legs = (Leg(legs[0].contract, Side.SELL, 2), *legs[1:])
     intent = open_intent(legs, 3)
     assert naked_short_problem((), intent) == (
-        "would leave 3 SPX 2024-04-18 P options net short (naked): "
-        "every short option needs a long one of the same expiry and right"
+        "would leave 3 SPXW 2024-04-18 P options net short (naked): "
+        "every short option needs a long one of the same class, expiry and right"
     )
 
 
 def test_selling_a_future_is_refused() -> None:
     intent = open_intent(
-        (Leg(vix_future(), Side.SELL),), 2, structure_kind=StructureKind.FUTURES_RUNG,
+        (Leg(vix_future(), Side.SELL),),
+        2,
+        structure_kind=StructureKind.FUTURES_RUNG,
         engine=Engine.VIX,
     )
     expected = "would leave 2 VX 2024-04-17 FUT short: short futures are not allowed"
@@ -186,8 +189,11 @@ def test_selling_a_future_is_refused() -> None:
 def test_selling_a_held_future_down_to_flat_passes() -> None:
     rung = vertical(9, (Leg(vix_future(), Side.BUY),), 2)
     intent = open_intent(
-        (Leg(vix_future(), Side.SELL),), 2, kind=IntentKind.CLOSE,
-        structure_kind=StructureKind.FUTURES_RUNG, engine=Engine.VIX,
+        (Leg(vix_future(), Side.SELL),),
+        2,
+        kind=IntentKind.CLOSE,
+        structure_kind=StructureKind.FUTURES_RUNG,
+        engine=Engine.VIX,
     )
     assert naked_short_problem([rung], intent) is None
 
@@ -208,8 +214,8 @@ def test_closing_a_held_condor_leaves_no_naked_short() -> None:
 def test_book_already_naked_refuses_a_full_condor() -> None:
     naked = vertical(9, (Leg(option(5500.0, C, OTHER_EXPIRY), Side.SELL),), 1)
     assert naked_short_problem([naked], open_intent()) == (
-        "would leave 1 SPX 2024-05-16 C options net short (naked): "
-        "every short option needs a long one of the same expiry and right"
+        "would leave 1 SPXW 2024-05-16 C options net short (naked): "
+        "every short option needs a long one of the same class, expiry and right"
     )
 
 
@@ -303,8 +309,3 @@ def test_book_after_counts_ratios() -> None:
         "SPXW 2024-04-18 C 5300": 6,
         "SPXW 2024-04-18 C 5200": -3,
     }
-
-
-def test_constants_match_the_standard_snapshot() -> None:
-    assert EXPIRY == date(2024, 4, 18)
-    assert NLV == 1_000_000.0
