@@ -14,7 +14,7 @@ from rich.table import Table
 
 from bot.config import AppConfig, load_config
 from bot.logs import setup_logging
-from broker.errors import ConfigError, LiveTradingRefused
+from broker.errors import ConfigError, LiveTradingRefused, MarketDataEnded
 
 DEFAULT_CONFIG = Path("config/default.toml")
 
@@ -70,8 +70,11 @@ def run(
     try:
         code = asyncio.run(run_daemon(cfg, stop_day, allow_live))
     except LiveTradingRefused as exc:
-        errors.print(f"[red]{exc}[/red]")
+        errors.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(3) from exc
+    except MarketDataEnded as exc:
+        errors.print(f"[red]cannot start: {exc}[/red] (see sim.start)", soft_wrap=True)
+        raise typer.Exit(2) from exc
     raise typer.Exit(code)
 
 
@@ -112,7 +115,12 @@ def replay(
         def on_day(day: date) -> None:
             progress.update(task, advance=1, description=day.isoformat())
 
-        summary = asyncio.run(run_replay(cfg, first, last, path, on_day))
+        try:
+            summary = asyncio.run(run_replay(cfg, first, last, path, on_day))
+        except MarketDataEnded as exc:
+            progress.stop()
+            errors.print(f"[red]cannot replay: {exc}[/red]", soft_wrap=True)
+            raise typer.Exit(2) from exc
     table = Table(title=f"Replay {summary.start} .. {summary.end}")
     table.add_column("measure")
     table.add_column("value", justify="right")

@@ -128,7 +128,8 @@ class DailyHistory:
         if joined.empty:
             common = ohlc.index.intersection(vix_s.index)
             span = f"{common[0].date()}..{common[-1].date()}" if len(common) else "nothing"
-            raise MarketDataEnded(f"no SPX/VIX history in {start}..{end}: the simulator has {span}")
+            asked = f"{start or 'the start'}..{end or 'the end'}"
+            raise MarketDataEnded(f"no SPX/VIX history in {asked}: the simulator has {span}")
         bars: list[DailyBar] = []
         repairs = 0
         for ts, o, h, lo, c, v, pv, pc in zip(

@@ -78,3 +78,23 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
     result = runner.invoke(app, ["config", "check", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2
     assert "file not found" in result.output
+
+
+def test_replay_outside_the_history_says_which_days_exist(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app,
+        [
+            "replay",
+            "--start",
+            "2020-01-02",
+            "--end",
+            "2020-02-01",
+            "--config",
+            str(ROOT / "config/default.toml"),
+            "--db",
+            str(tmp_path / "r.sqlite"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "cannot replay" in result.output and "2014-01-03..2018-12-31" in result.output
+    assert "Traceback" not in result.output
