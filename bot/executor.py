@@ -14,7 +14,7 @@ from bot.clock import Clock
 from bot.config import ExecutionConfig
 from bot.pricing_walk import walk_prices
 from broker.contracts import OptionContract
-from broker.orders import Order, OrderState, OrderStatus, order_ref
+from broker.orders import Fill, Order, OrderState, OrderStatus, order_ref
 from broker.protocol import Broker
 from broker.structures import Intent
 from storage.journal import Journal
@@ -57,7 +57,8 @@ class Executor:
             bound.warning("intent not sent: no usable quotes")
             return Outcome(intent_id, OrderStatus.CANCELLED, 0, None, None)
         order = Order(ref, intent.legs, intent.quantity, prices[0])
-        self.journal.record_order(intent_id, order, self.clock.now())
+        placed_at = self.clock.now()
+        self.journal.record_order(intent_id, order, placed_at)
         state = await self.broker.place_order(order)
         self._record(state, bound)
         for price in prices[1:]:
@@ -75,7 +76,7 @@ class Executor:
         if not state.status.is_final:
             state = await self.broker.cancel_order(ref)
             self._record(state, bound)
-        return await self.settle(intent_id, intent, state)
+        return await self.settle(intent_id, intent, state, await self.broker.executions(placed_at))
 
     async def _price_ladder(self, intent: Intent) -> list[float] | None:
         contracts = [leg.contract for leg in intent.legs]
@@ -105,10 +106,15 @@ class Executor:
         self.journal.record_order_state(state, self.clock.now())
         bound.info("order", status=state.status.value, limit=state.limit_price, filled=state.filled)
 
-    async def settle(self, intent_id: int, intent: Intent, state: OrderState) -> Outcome:
-        """Journal the order's fills and open or close the structure (shared with reconcile)."""
+    async def settle(
+        self, intent_id: int, intent: Intent, state: OrderState, executions: list[Fill]
+    ) -> Outcome:
+        """Journal the order's fills among `executions`, then open or close the structure.
+
+        Shared with reconcile, which passes the executions it has already fetched.
+        """
         ref = order_ref(intent_id)
-        for fill in await self.broker.executions():
+        for fill in executions:
             if fill.order_ref == ref and self.journal.record_fill(fill):
                 log.info(
                     "fill",
@@ -128,12 +134,10 @@ class Executor:
             self.journal.set_intent_status(intent_id, status, state.message)
             return Outcome(intent_id, state.status, 0, None, None)
         price = sum(f.side.sign * f.price * f.quantity for f in fills) / units
-        structure_id = self._book(intent_id, intent, units, price, state)
+        structure_id = self._book(intent_id, intent, units, price)
         return Outcome(intent_id, state.status, units, price, structure_id)
 
-    def _book(
-        self, intent_id: int, intent: Intent, units: int, price: float, state: OrderState
-    ) -> int | None:
+    def _book(self, intent_id: int, intent: Intent, units: int, price: float) -> int | None:
         now = self.clock.now()
         multiplier = intent.legs[0].contract.multiplier
         if intent.structure_id is None:

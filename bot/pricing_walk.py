@@ -5,10 +5,10 @@ from __future__ import annotations
 import math
 
 
-def round_to_tick(price: float, tick: float, toward_natural_up: bool) -> float:
-    """Round a net price to the tick; up when walking up (paying more), else down."""
+def round_to_tick(price: float, tick: float, up: bool) -> float:
+    """Round a net price to the tick grid, up or down."""
     steps = price / tick
-    steps = math.ceil(steps - 1e-9) if toward_natural_up else math.floor(steps + 1e-9)
+    steps = math.ceil(steps - 1e-9) if up else math.floor(steps + 1e-9)
     return round(steps * tick, 10)
 
 
@@ -21,7 +21,8 @@ def walk_prices(mid: float, natural: float, steps: int, tick: float) -> list[flo
     prices: list[float] = []
     for i in range(steps + 1):
         raw = mid + (natural - mid) * (i / steps if steps else 0.0)
-        price = round_to_tick(raw, tick, toward_natural_up=not up)
+        # Round away from natural (in our favour); the last step is clamped to natural.
+        price = round_to_tick(raw, tick, up=not up)
         bounded = min(price, natural) if up else max(price, natural)
         if not prices or bounded != prices[-1]:
             prices.append(bounded)

@@ -40,7 +40,8 @@ async def reconcile(
 ) -> ReconcileReport:
     """Bring the journal in line with the venue's executions, orders and positions."""
     report = ReconcileReport()
-    for fill in await broker.executions():
+    executions = await broker.executions()
+    for fill in executions:
         if intent_id_from_ref(fill.order_ref) is not None and journal.record_fill(fill):
             report.fills_added += 1
             log.info("fill recovered", order_ref=fill.order_ref, exec_id=fill.exec_id)
@@ -56,8 +57,9 @@ async def reconcile(
             continue
         if not state.status.is_final:
             state = await broker.cancel_order(ref)
+            executions = await broker.executions()  # it may have filled before the cancel
         journal.record_order_state(state, clock.now())
-        await executor.settle(intent_id, intent, state)
+        await executor.settle(intent_id, intent, state, executions)
         report.intents_finished.append(intent_id)
         log.info("intent finished", intent_id=intent_id, status=state.status.value)
     await _close_missing(broker, journal, clock, report)

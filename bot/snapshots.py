@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from broker.calendar import NY
-from broker.contracts import IndexContract, OptionContract, Right
+from broker.contracts import SPX, VIX, OptionContract, Right
 from broker.market import MarketSnapshot, OptionChain
 from broker.protocol import Broker
 from broker.structures import Structure
@@ -13,9 +13,6 @@ from storage.journal import Journal
 from strategies.decision import PortfolioState
 from strategies.expiry import choose_expiry
 from strategies.params import CondorParams
-
-SPX = IndexContract("SPX")
-VIX = IndexContract("VIX")
 
 
 async def portfolio_state(broker: Broker, journal: Journal) -> PortfolioState:

@@ -69,5 +69,8 @@ class FutureContract:
         return f"{self.trading_class} {self.expiry.isoformat()} FUT"
 
 
+SPX = IndexContract("SPX")
+VIX = IndexContract("VIX")
+
 TradableContract = OptionContract | FutureContract
 Contract = IndexContract | OptionContract | FutureContract

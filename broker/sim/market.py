@@ -18,8 +18,6 @@ from broker.sim.history import DailyHistory
 from broker.sim.intraday import intraday_level
 from broker.sim.volatility import surface_vol
 
-SPX = IndexContract("SPX")
-VIX = IndexContract("VIX")
 PM_SETTLEMENT = time(16, 0)
 YEAR_SECONDS = 365.0 * 86400.0
 STRIKE_STEP = 5.0
