@@ -1,58 +1,151 @@
-"""The long-running daemon: start, run the schedule, stop cleanly on SIGINT or SIGTERM."""
+"""The long-running daemon: start, run the schedule, stop cleanly on SIGINT or SIGTERM.
+
+One daemon per journal. Before anything else the daemon opens the journal (which refuses a
+schema that is not at head: storage.schema) and takes the journal's daemon lock
+(storage.daemon_lock), refusing to start while another live daemon holds it. A heartbeat task
+writes the lock's heartbeat every 30 s of wall time (asyncio's loop clock, whatever the simulated
+clock does); should the lock turn out to be someone else's, the daemon stops with exit code 2.
+Every stop that runs the `finally` (signals, the end of the history, an error) releases the lock;
+a killed daemon leaves it behind, and the next start recognises it as stale.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from datetime import date
+from datetime import date, timedelta
 
 import structlog
+from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.config import AppConfig
 from bot.driver import VirtualDriver
 from bot.wiring import build_sim_system
 from broker.errors import MarketDataEnded
+from storage import daemon_lock, schema
+from storage.daemon_lock import DEFAULT_STALENESS, HEARTBEAT_EVERY, LockHolder
 from storage.journal import Journal
 
 log = structlog.get_logger("alvh.daemon")
 
+LOCK_LOST = "another daemon took over this journal's lock"
 
-async def run_daemon(config: AppConfig, until: date | None = None, allow_live: bool = False) -> int:
-    """Run the daemon until a signal, `until`, or the end of the simulated history; exit code."""
+
+async def run_daemon(
+    config: AppConfig,
+    until: date | None = None,
+    allow_live: bool = False,
+    *,
+    lock_staleness: timedelta = DEFAULT_STALENESS,
+    heartbeat_every: timedelta = HEARTBEAT_EVERY,
+) -> int:
+    """Run the daemon until a signal, `until`, or the end of the simulated history; exit code.
+
+    Raise storage.schema.JournalUnavailable or storage.daemon_lock.DaemonAlreadyRunning when it
+    cannot start on this journal.
+    """
     if config.account.broker != "sim":
         log.error("only the simulated exchange is available in this version", broker="ib")
         return 2
+    schema.check_url(config.database.url)
+    journal = Journal(config.database.url)
+    try:
+        lock = daemon_lock.acquire(journal.engine, staleness=lock_staleness)
+    except BaseException:
+        journal.dispose()
+        raise
+    if lock.replaced is not None:
+        old = lock.replaced
+        log.warning(
+            "took over the lock of a stale daemon",
+            old_pid=old.pid,
+            old_host=old.host,
+            old_since=old.started_at.isoformat(),
+            old_heartbeat=old.heartbeat_at.isoformat(),
+            why=lock.why_stale,
+        )
+    try:
+        return await _run(config, journal, lock.holder, until, allow_live, heartbeat_every)
+    finally:
+        try:
+            daemon_lock.release(journal.engine, lock.holder)
+        except DBAPIError as exc:
+            log.warning("daemon lock not released (the next start finds it stale)", error=str(exc))
+        journal.dispose()
+
+
+async def _run(
+    config: AppConfig,
+    journal: Journal,
+    holder: LockHolder,
+    until: date | None,
+    allow_live: bool,
+    heartbeat_every: timedelta,
+) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _on_signal, stop, sig)
-    journal = Journal(config.database.url)
-    system = build_sim_system(
-        config, journal, config.sim.start, pace=1.0 / config.sim.speed, allow_live=allow_live
-    )
-    last_day = min(until or system.history.last_day, system.history.last_day)
-    log.info(
-        "daemon starting",
-        broker="sim",
-        account=config.sim.account_id,
-        start=str(system.clock.now()),
-        last_day=last_day.isoformat(),
-        database=config.database.url,
-        speed=config.sim.speed,
-    )
+    heartbeat = asyncio.create_task(keep_lock(journal.engine, holder, heartbeat_every, stop))
     try:
-        await system.engine.start()
-        driver = VirtualDriver(
-            system.clock, system.jobs, system.calendar, system.engine.run_job, config.sim.speed
+        system = build_sim_system(
+            config, journal, config.sim.start, pace=1.0 / config.sim.speed, allow_live=allow_live
         )
-        why = await driver.run(stop, last_day)
-    except MarketDataEnded as exc:
-        why = str(exc)
+        last_day = min(until or system.history.last_day, system.history.last_day)
+        log.info(
+            "daemon starting",
+            broker="sim",
+            account=config.sim.account_id,
+            start=str(system.clock.now()),
+            last_day=last_day.isoformat(),
+            database=make_url(config.database.url).render_as_string(hide_password=True),
+            speed=config.sim.speed,
+            pid=holder.pid,
+        )
+        try:
+            await system.engine.start()
+            driver = VirtualDriver(
+                system.clock, system.jobs, system.calendar, system.engine.run_job, config.sim.speed
+            )
+            why = await driver.run(stop, last_day)
+        except MarketDataEnded as exc:
+            why = str(exc)
+        finally:
+            await system.engine.stop()
     finally:
-        await system.engine.stop()
-        journal.dispose()
-    log.info("daemon stopped", why=why, cycles=system.engine.cycles)
-    return 0
+        stop.set()
+        lost = await heartbeat
+    log.info("daemon stopped", why=lost or why, cycles=system.engine.cycles)
+    return 2 if lost else 0
+
+
+async def keep_lock(
+    engine: SqlEngine, holder: LockHolder, every: timedelta, stop: asyncio.Event
+) -> str | None:
+    """Beat every `every` of wall time until `stop`; if the lock was lost, set `stop`, say so."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every.total_seconds())
+        if stop.is_set():
+            return None
+        try:
+            mine = await asyncio.to_thread(daemon_lock.heartbeat, engine, holder)
+        except DBAPIError as exc:  # a busy or briefly unreachable database: try next time
+            log.warning("heartbeat not written", error=str(exc.orig))
+            continue
+        if not mine:
+            log.error(LOCK_LOST, pid=holder.pid, now_held_by=_describe_holder(engine))
+            stop.set()
+            return LOCK_LOST
+    return None
+
+
+def _describe_holder(engine: SqlEngine) -> str:
+    holder = daemon_lock.current_holder(engine)
+    return "nobody" if holder is None else f"pid {holder.pid} on {holder.host}"
 
 
 def _on_signal(stop: asyncio.Event, sig: signal.Signals) -> None:

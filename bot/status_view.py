@@ -1,8 +1,15 @@
-"""`alvh status`: what the journal says the bot holds, rendered as rich tables."""
+"""`alvh status`: whether a daemon runs, and what the journal says the bot holds, as rich tables.
+
+The daemon line comes from the journal's daemon lock (storage.daemon_lock): the holder's pid,
+host and heartbeat age on the wall clock, or "daemon not running" when no row is there or the
+row is stale (its pid is gone from this host, or its heartbeat is older than the staleness).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import os
+import socket
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
@@ -10,6 +17,8 @@ from rich.table import Table
 from broker.calendar import NY
 from broker.contracts import OptionContract
 from broker.structures import Structure
+from storage import daemon_lock
+from storage.daemon_lock import DEFAULT_STALENESS, LockHolder
 from storage.journal import Journal
 
 
@@ -18,8 +27,30 @@ def unrealized_pnl(structure: Structure, mark: float) -> float:
     return (mark - structure.open_price) * structure.multiplier * structure.quantity
 
 
-def render_status(journal: Journal, console: Console) -> None:
-    """Print open structures with legs and unrealized P&L, then the last fills."""
+def daemon_line(
+    holder: LockHolder | None,
+    now: datetime,
+    *,
+    host: str,
+    staleness: timedelta = DEFAULT_STALENESS,
+) -> str:
+    """Return the daemon's pid and heartbeat age, or say that no daemon runs."""
+    if holder is None:
+        return "daemon not running"
+    why = daemon_lock.stale_reason(holder, now=now, host=host, pid=os.getpid(), staleness=staleness)
+    if why is not None:
+        return (
+            f"daemon not running (a stale lock names pid {holder.pid} on {holder.host}: {why}; "
+            "the next `alvh run` takes it over)"
+        )
+    return f"daemon running: {holder.describe(now)}"
+
+
+def render_status(journal: Journal, console: Console, now: datetime | None = None) -> None:
+    """Print whether a daemon runs, open structures with legs and P&L, then the last fills."""
+    holder = daemon_lock.current_holder(journal.engine)
+    line = daemon_line(holder, now or datetime.now(UTC), host=socket.gethostname())
+    console.print(line, soft_wrap=True, highlight=False)
     structures = journal.open_structures()
     marks = journal.open_marks()
     table = Table(title=f"Open structures ({len(structures)})")

@@ -13,12 +13,12 @@ from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, col, create_engine, or_, select
+from sqlmodel import Session, col, create_engine, or_, select
 
 from broker.account import AccountSnapshot
 from broker.orders import Fill, Leg, Order, OrderState, OrderStatus
 from broker.structures import Engine, Intent, Structure, StructureKind
-from storage import codec
+from storage import codec, schema
 from storage.tables import (
     IN_FLIGHT_STATUSES,
     EquityRow,
@@ -75,9 +75,16 @@ class Journal:
     """Append-only store of intents, orders, fills, structures and equity."""
 
     def __init__(self, url: str) -> None:
-        """Open (and create if needed) the journal at a SQLAlchemy URL."""
+        """Open the journal at a SQLAlchemy URL; an empty database gets the schema at head.
+
+        Raise storage.schema.SchemaNotCurrent for a database that needs `alvh db upgrade`.
+        """
         self._engine = _make_engine(url)
-        SQLModel.metadata.create_all(self._engine)
+        try:
+            schema.prepare(self._engine)
+        except BaseException:
+            self._engine.dispose()
+            raise
 
     @classmethod
     def in_memory(cls) -> Journal:
@@ -321,14 +328,26 @@ class Journal:
         reason: str,
         commissions: float = 0.0,
         intent_id: int | None = None,
-    ) -> None:
-        """Mark a structure closed with its realized P&L (and its closing intent filled)."""
+        units: int | None = None,
+    ) -> int:
+        """Mark a structure closed with its realized P&L (and its closing intent filled).
+
+        With `units` below the quantity held (a partial close), the structure is split in the
+        same transaction: a new row for `units` is closed and the rest stays open under the
+        old id. Return the id of the closed row.
+        """
         with self._transaction() as session:
             row = session.get(StructureRow, structure_id)
             if row is None:
                 raise KeyError(f"no journaled structure {structure_id}")
             if row.status == StructureStatus.CLOSED.value:
                 raise ValueError(f"structure {structure_id} is already closed")
+            if units is not None and not 0 < units <= row.quantity:
+                raise ValueError(f"cannot close {units} of {row.quantity} units")
+            if units is not None and units < row.quantity:
+                row.quantity -= units
+                session.add(row)
+                row = _split_off(session, row, units)
             row.status = StructureStatus.CLOSED.value
             row.closed_at = closed_at
             row.close_price = close_price
@@ -343,6 +362,21 @@ class Journal:
             session.add(row)
             if intent_id is not None:
                 _set_status(session, intent_id, IntentStatus.FILLED, "", closed_at)
+            session.flush()
+            return _id(row.id)
+
+    def opened_units(self, structure_id: int) -> int:
+        """Return the units its opening order bought: the structure plus rows split from it."""
+        with self._transaction() as session:
+            row = session.get(StructureRow, structure_id)
+            if row is None:
+                raise KeyError(f"no journaled structure {structure_id}")
+            total = session.exec(
+                select(func.sum(StructureRow.quantity)).where(
+                    StructureRow.open_intent_id == row.open_intent_id
+                )
+            ).one()
+            return int(total or 0)
 
     def open_structures(self) -> list[Structure]:
         """Return the structures still held, by id."""
@@ -498,6 +532,31 @@ def _set_status(
 
 def _order_row(session: Session, ref: str) -> OrderRow | None:
     return session.exec(select(OrderRow).where(OrderRow.ref == ref)).first()
+
+
+def _split_off(session: Session, row: StructureRow, units: int) -> StructureRow:
+    """Add an open copy of `row` (same legs, opening intent and price) holding `units`."""
+    part = StructureRow(
+        engine=row.engine,
+        kind=row.kind,
+        status=StructureStatus.OPEN.value,
+        quantity=units,
+        open_price=row.open_price,
+        multiplier=row.multiplier,
+        opened_at=row.opened_at,
+        open_intent_id=row.open_intent_id,
+        mark=row.mark,
+        marked_at=row.marked_at,
+    )
+    session.add(part)
+    session.flush()
+    legs = session.exec(
+        select(LegRow).where(LegRow.structure_id == row.id).order_by(col(LegRow.position))
+    ).all()
+    for leg in legs:
+        data = leg.model_dump(exclude={"id", "structure_id"})
+        session.add(LegRow(structure_id=_id(part.id), **data))
+    return part
 
 
 def _structures(session: Session, rows: Sequence[StructureRow]) -> list[Structure]:
