@@ -1,20 +1,27 @@
-"""The `alvh` command line: run the daemon, replay history, show status, check a config."""
+"""The `alvh` command line: run the daemon, replay history, show status, check a config,
+upgrade the journal's schema."""
 
 from __future__ import annotations
 
 import asyncio
-from datetime import date, datetime
+import shlex
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bot.config import AppConfig, load_config
 from bot.logs import setup_logging
 from broker.errors import ConfigError, LiveTradingRefused, MarketDataEnded
+from broker.sim.user_data import DataFileError
+from broker.sim.venue_store import VenueFileError
 
 DEFAULT_CONFIG = Path("config/default.toml")
 
@@ -25,6 +32,10 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
+db_app = typer.Typer(
+    help="The journal's database: schema status and upgrade.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
 console = Console()
 errors = Console(stderr=True)
 
@@ -39,6 +50,31 @@ def _load(path: Path) -> AppConfig:
     except ConfigError as exc:
         errors.print(f"[red]invalid configuration[/red]\n{exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(2) from exc
+
+
+@contextmanager
+def _journal_errors(config: Path) -> Iterator[None]:
+    """Turn a journal that cannot be used into a clear message and exit code 2."""
+    from storage.daemon_lock import DaemonAlreadyRunning
+    from storage.schema import JournalUnavailable, SchemaNotCurrent
+
+    try:
+        yield
+    except SchemaNotCurrent as exc:
+        errors.print(
+            f"[red]cannot use the journal: {escape(exc.status.describe())}[/red]", soft_wrap=True
+        )
+        errors.print(_next_step(exc.status.upgradable, config), soft_wrap=True, highlight=False)
+        raise typer.Exit(2) from exc
+    except (JournalUnavailable, DaemonAlreadyRunning) as exc:
+        errors.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def _next_step(upgradable: bool, config: Path) -> str:
+    if upgradable:
+        return f"fix: alvh db upgrade --config {shlex.quote(str(config))}"
+    return f"details: alvh db status --config {shlex.quote(str(config))}"
 
 
 def _parse_day(value: str, option: str) -> date:
@@ -60,6 +96,13 @@ def run(
         bool,
         typer.Option("--allow-live", help="Second opt-in to live trading (also needs the config)."),
     ] = False,
+    lock_stale_after: Annotated[
+        float,
+        typer.Option(
+            min=60.0,  # at least two 30 s heartbeats, so that a live daemon is never taken over
+            help="Seconds without a heartbeat after which another daemon's lock is taken over.",
+        ),
+    ] = 120.0,
 ) -> None:
     """Run the trading daemon (Ctrl-C stops it cleanly after the current job)."""
     from bot.daemon import run_daemon
@@ -67,13 +110,18 @@ def run(
     cfg = _load(config)
     stop_day = _parse_day(until, "--until") if until else None
     setup_logging(cfg.logging.level, cfg.logging.json_path)
+    staleness = timedelta(seconds=lock_stale_after)
     try:
-        code = asyncio.run(run_daemon(cfg, stop_day, allow_live))
+        with _journal_errors(config):
+            code = asyncio.run(run_daemon(cfg, stop_day, allow_live, lock_staleness=staleness))
     except LiveTradingRefused as exc:
         errors.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(3) from exc
     except MarketDataEnded as exc:
         errors.print(f"[red]cannot start: {exc}[/red] (see sim.start)", soft_wrap=True)
+        raise typer.Exit(2) from exc
+    except (DataFileError, VenueFileError) as exc:
+        errors.print(f"[red]cannot start: {escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     raise typer.Exit(code)
 
@@ -117,9 +165,9 @@ def replay(
 
         try:
             summary = asyncio.run(run_replay(cfg, first, last, path, on_day))
-        except MarketDataEnded as exc:
+        except (MarketDataEnded, DataFileError) as exc:
             progress.stop()
-            errors.print(f"[red]cannot replay: {exc}[/red]", soft_wrap=True)
+            errors.print(f"[red]cannot replay: {escape(str(exc))}[/red]", soft_wrap=True)
             raise typer.Exit(2) from exc
     table = Table(title=f"Replay {summary.start} .. {summary.end}")
     table.add_column("measure")
@@ -143,17 +191,83 @@ def replay(
 
 @app.command()
 def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Show open structures, their legs and unrealized P&L, and the last fills."""
+    """Show whether a daemon runs, open structures with legs and P&L, and the last fills."""
     from bot.status_view import render_status
     from storage.journal import Journal
+    from storage.schema import check_url
 
     cfg = _load(config)
-    journal = Journal(cfg.database.url)
+    with _journal_errors(config):
+        check_url(cfg.database.url)
+        journal = Journal(cfg.database.url)
     try:
-        console.print(f"journal {cfg.database.url} at {datetime.now().astimezone():%Y-%m-%d %H:%M}")
+        console.print(
+            f"journal {_shown(cfg.database.url)} at {datetime.now().astimezone():%Y-%m-%d %H:%M}",
+            highlight=False,
+        )
         render_status(journal, console)
     finally:
         journal.dispose()
+
+
+@db_app.command("status")
+def db_status(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Show the journal's schema revision against this version's head; exit 1 if it needs work."""
+    from storage.schema import check_schema
+
+    cfg = _load(config)
+    with _journal_errors(config):
+        status = check_schema(cfg.database.url)
+    table = Table(title="Journal schema", show_header=False)
+    table.add_column("key")
+    table.add_column("value")
+    table.add_row("database", _shown(cfg.database.url))
+    table.add_row("current revision", ", ".join(status.current) or "none")
+    table.add_row("head revision", status.head)
+    table.add_row("state", status.state.value)
+    console.print(table)
+    console.print(escape(status.describe()), soft_wrap=True, highlight=False)
+    if not status.opens:
+        console.print(_next_step(status.upgradable, config), soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Create or upgrade the journal's schema to head (stamping a pre-migration journal first)."""
+    from storage.schema import BASELINE, SchemaState, upgrade
+
+    cfg = _load(config)
+    with _journal_errors(config):
+        result = upgrade(cfg.database.url)
+    before, head = result.before, result.revision
+    applied = ", ".join(before.pending)
+    match before.state:
+        case SchemaState.UP_TO_DATE:
+            message = f"already up to date at revision {head}"
+        case SchemaState.EMPTY:
+            message = f"created the schema at revision {head}"
+        case SchemaState.BEHIND:
+            message = (
+                f"upgraded from revision {', '.join(before.current)} to {head} (applied {applied})"
+            )
+        case _:
+            message = (
+                f"stamped the pre-migration journal at revision {BASELINE} "
+                f"(its tables match it), then upgraded it to {head}"
+            )
+    console.print(f"{_shown(cfg.database.url)}: {message}", soft_wrap=True, highlight=False)
+
+
+def _shown(url: str) -> str:
+    """Return the URL with its password hidden."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
 
 
 @config_app.command("check")

@@ -40,6 +40,26 @@ class LoggingConfig(Frozen):
     json_path: str = Field(default="logs/alvh.jsonl", min_length=1)
 
 
+class SimFeesConfig(Frozen):
+    """Commission and exchange fees per contract (USD), IB-like defaults."""
+
+    spx_option_commission: float = Field(default=0.65, ge=0.0, le=100.0)
+    spx_option_fee: float = Field(default=0.60, ge=0.0, le=100.0)
+    vix_option_commission: float = Field(default=0.65, ge=0.0, le=100.0)
+    vix_option_fee: float = Field(default=0.45, ge=0.0, le=100.0)
+    vix_future_commission: float = Field(default=0.85, ge=0.0, le=100.0)
+    vix_future_fee: float = Field(default=1.52, ge=0.0, le=100.0)
+
+
+class SimDataConfig(Frozen):
+    """User CSV files replacing the built-in series (empty: built in)."""
+
+    spx_csv: str = ""
+    vix_csv: str = ""
+    vix_futures_csv: str = ""
+    breadth_csv: str = ""
+
+
 class SimConfig(Frozen):
     """The embedded simulated paper exchange."""
 
@@ -47,11 +67,12 @@ class SimConfig(Frozen):
     speed: float = Field(default=2520.0, gt=0.0, le=1e9)
     account_id: str = Field(default="DUSIM0001", pattern=r"^DU")
     starting_cash: float = Field(default=1_000_000.0, gt=0.0, le=1e12)
-    commission_per_contract: float = Field(default=1.15, ge=0.0, le=100.0)
+    venue_path: str = Field(default="var/sim-venue.sqlite", min_length=1)
     rate: float = Field(default=0.02, ge=-0.05, le=0.25)
     dividend_yield: float = Field(default=0.018, ge=0.0, le=0.2)
-    put_skew: float = Field(default=2.0, ge=0.0, le=10.0)
-    call_skew: float = Field(default=1.0, ge=0.0, le=10.0)
+    future_initial_margin: float = Field(default=8000.0, ge=0.0, le=1e6)
+    fees: SimFeesConfig = SimFeesConfig()
+    data: SimDataConfig = SimDataConfig()
 
 
 class ScheduleConfig(Frozen):

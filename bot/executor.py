@@ -159,29 +159,35 @@ class Executor:
                 price=round(price, 4),
             )
             return structure_id
-        if units < intent.quantity:
-            self.journal.set_intent_status(
-                intent_id, "failed", f"closed {units} of {intent.quantity} units: left open"
-            )
-            log.warning("partial close", structure_id=intent.structure_id, filled=units)
-            return intent.structure_id
-        opened_by = self.journal.open_intent_id(intent.structure_id)
-        commissions = self.journal.commissions_for_intent(
+        structure_id = intent.structure_id
+        opened_by = self.journal.open_intent_id(structure_id)
+        open_share = units / max(self.journal.opened_units(structure_id), units)
+        commissions = open_share * self.journal.commissions_for_intent(
             opened_by
         ) + self.journal.commissions_for_intent(intent_id)
-        self.journal.close_structure(
-            intent.structure_id,
+        closed_id = self.journal.close_structure(
+            structure_id,
             close_price=price,
             closed_at=now,
             reason=intent.reason,
             commissions=commissions,
             intent_id=intent_id,
+            units=units,
         )
+        if units < intent.quantity:
+            log.warning(
+                "partial close: the rest stays open",
+                structure_id=structure_id,
+                closed_structure_id=closed_id,
+                closed=units,
+                left=intent.quantity - units,
+            )
         log.info(
             "structure closed",
-            structure_id=intent.structure_id,
+            structure_id=closed_id,
             intent_id=intent_id,
+            qty=units,
             price=round(price, 4),
             reason=intent.reason,
         )
-        return intent.structure_id
+        return closed_id

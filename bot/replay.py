@@ -61,7 +61,7 @@ async def replay(
 ) -> ReplaySummary:
     """Run the strategy over [start, end] on the simulator; return the summary."""
     journal = Journal(fresh_database(db_path))
-    system = build_sim_system(config, journal, start, pace=0.0, end=end)
+    system = build_sim_system(config, journal, start, pace=0.0, end=end, persist_venue=False)
     days = system.calendar.trading_days(max(start, system.history.first_day), end)
 
     def progress(name: JobName, fire: datetime) -> None:

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from pathlib import Path
+
+import structlog
 
 from bot.clock import VirtualClock
-from bot.config import AppConfig
+from bot.config import AppConfig, SimConfig
 from bot.engine import TradingEngine
 from bot.jobs import Job, build_jobs
 from broker.calendar import NY, TradingCalendar, default_calendar
 from broker.sim.exchange import SimExchange
+from broker.sim.fees import FeeSchedule
 from broker.sim.history import DailyHistory
 from broker.sim.market import MarketModel, SimMarket
+from broker.sim.venue_store import VenueStore
 from storage.journal import Journal
 
 SIM_START_TIME = time(9, 0)
+
+log = structlog.get_logger("alvh.wiring")
 
 
 @dataclass
@@ -30,6 +37,18 @@ class SimSystem:
     history: DailyHistory
 
 
+def load_history(sim: SimConfig, end: date | None = None) -> DailyHistory:
+    """Return the simulator's history: built in, or from the user's CSV files."""
+    data = sim.data
+    files = (data.spx_csv, data.vix_csv, data.breadth_csv, data.vix_futures_csv)
+    if not any(files):
+        return DailyHistory.from_arch(end=end)
+    spx, vix, breadth, futures = (Path(f) if f else None for f in files)
+    return DailyHistory.from_sources(
+        spx_csv=spx, vix_csv=vix, breadth_csv=breadth, futures_csv=futures, end=end
+    )
+
+
 def build_sim_system(
     config: AppConfig,
     journal: Journal,
@@ -37,20 +56,40 @@ def build_sim_system(
     pace: float,
     end: date | None = None,
     allow_live: bool = False,
+    persist_venue: bool = True,
 ) -> SimSystem:
-    """Wire a simulated exchange, a virtual clock starting at `start` 09:00 ET and an engine."""
+    """Wire a simulated exchange, a virtual clock and an engine.
+
+    With `persist_venue` the venue keeps its account in `sim.venue_path`; when that file
+    already holds the account, the clock resumes where the venue stopped and `start` is
+    ignored. Otherwise the clock starts at `start` 09:00 ET with a new paper account.
+    """
+    sim = config.sim
     calendar = default_calendar()
-    history = DailyHistory.from_arch(end=end)
+    history = load_history(sim, end)
     first = max(start, history.first_day)
     clock = VirtualClock(datetime.combine(first, SIM_START_TIME, tzinfo=NY), pace=pace)
-    sim = config.sim
-    market = SimMarket(
-        history,
-        calendar,
-        MarketModel(sim.rate, sim.dividend_yield, sim.put_skew, sim.call_skew),
-    )
+    market = SimMarket(history, calendar, MarketModel(sim.rate, sim.dividend_yield))
+    store = VenueStore(Path(sim.venue_path)) if persist_venue else None
     exchange = SimExchange(
-        market, clock.now, sim.account_id, sim.starting_cash, sim.commission_per_contract
+        market,
+        clock.now,
+        sim.account_id,
+        sim.starting_cash,
+        fees=FeeSchedule(**sim.fees.model_dump()),
+        future_initial_margin=sim.future_initial_margin,
+        store=store,
     )
+    if exchange.saved_clock is not None:  # the venue's account resumes at its own time
+        clock = VirtualClock(exchange.saved_clock, pace=pace)
+        exchange.clock = clock.now
+        log.info(
+            "simulated venue resumed: sim.start is ignored (delete the file to start over)",
+            venue=str(sim.venue_path),
+            account=sim.account_id,
+            at=exchange.saved_clock.astimezone(NY).isoformat(timespec="minutes"),
+        )
+    elif store is not None:
+        log.info("simulated venue: new paper account", venue=str(sim.venue_path), start=str(first))
     engine = TradingEngine(exchange, journal, clock, config, allow_live_cli=allow_live)
     return SimSystem(clock, exchange, engine, build_jobs(config.schedule), calendar, history)

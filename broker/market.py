@@ -16,13 +16,18 @@ def is_usable_price(value: float | None) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class Quote:
-    """Bid, ask and last of any contract at `time`. NaN where the venue has nothing."""
+    """Bid, ask and last of any contract at `time`. NaN where the venue has nothing.
+
+    `bid_size` and `ask_size` are the contracts displayed on each side (NaN when unknown).
+    """
 
     contract: IndexContract | TradableContract
     bid: float
     ask: float
     last: float
     time: datetime
+    bid_size: float = math.nan
+    ask_size: float = math.nan
 
     @property
     def mid(self) -> float:

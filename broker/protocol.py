@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from broker.account import AccountSnapshot, MarginImpact, Position
-from broker.contracts import IndexContract, OptionContract
+from broker.contracts import FutureContract, IndexContract, OptionContract
 from broker.market import OptionQuote, Quote
 from broker.orders import Fill, Order, OrderState
 
@@ -38,6 +38,12 @@ class Broker(Protocol):
 
     async def option_quotes(self, contracts: Sequence[OptionContract]) -> list[OptionQuote]:
         """Return quotes with greeks, in the order asked (NaN fields where unknown)."""
+
+    async def future_expiries(self, symbol: str, trading_class: str) -> list[date]:
+        """Return the listed expiries of a futures class (VIX: trading class VX), ascending."""
+
+    async def future_quotes(self, contracts: Sequence[FutureContract]) -> list[Quote]:
+        """Return futures quotes in the order asked (NaN fields where unknown)."""
 
     async def what_if(self, order: Order) -> MarginImpact:
         """Return the margin and excess liquidity the account would have after `order` fills."""

@@ -30,6 +30,6 @@ def market(history: DailyHistory) -> SimMarket:
 
 @pytest.fixture
 async def exchange(market: SimMarket, clock: VirtualClock) -> SimExchange:
-    venue = SimExchange(market, clock.now, "DUTEST001", 1_000_000.0, 1.15)
+    venue = SimExchange(market, clock.now, "DUTEST001", 1_000_000.0)
     await venue.connect()
     return venue

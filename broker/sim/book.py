@@ -1,30 +1,118 @@
-"""The simulator's bid/ask model around a theoretical price, on the product's tick grid."""
+"""The simulator's order book: bid, ask and displayed size around a theoretical price.
+
+Model (every number is a BookParams default, documented in docs/market-model.md):
+- Ticks: SPX and VIX options trade in 0.05 below 3.00 and 0.10 from 3.00; VIX futures 0.05.
+- Stress widens every market: `scale = clip(VIX / 15, 0.8, 4)`.
+- SPX options: half-spread = scale x min(1% of the value x (1 + 0.25 |z|), 2.50 points),
+  at least one tick, where z = ln(K/F) / (vol sqrt(T)) is the strike's distance from the
+  forward in standard deviations: far strikes are relatively wider, expensive (deep in the
+  money, long-dated) options are capped in points as market makers quote them.
+  Every book is at least one tick wide (half-spread at least half a tick).
+  A 45-day 16-delta put at VIX 15 is about 0.20-0.40 wide; the at-the-money about 1.00.
+- VIX options: half-spread = scale x 3% of the value.
+- VIX futures: half-spread = scale x 0.025, i.e. one tick wide in calm markets, more in stress.
+- The bid is rounded down and the ask up to the tick; an option worth less than a tick has
+  a zero bid (no buyer) and a one-tick ask, as on the exchange.
+- Displayed size on each side: `base_size / scale` contracts (at least 1): the venue fills at
+  most that many per leg at one instant; the rest of an order waits for the next instant.
+"""
 
 from __future__ import annotations
 
-import math
+from dataclasses import dataclass
 
-SPX_TICK_BELOW_3 = 0.05
-SPX_TICK_ABOVE_3 = 0.10
+import numpy as np
+import numpy.typing as npt
+
+from broker.sim.listings import Product
+
+FloatArray = npt.NDArray[np.float64]
+
+OPTION_TICK_BELOW_3 = 0.05
+OPTION_TICK_ABOVE_3 = 0.10
+FUTURE_TICK = 0.05
+_ROUNDING = 1e-9
 
 
-def option_tick(price: float) -> float:
-    """Return the SPX option tick for a price: 0.05 below 3.00, else 0.10."""
-    return SPX_TICK_BELOW_3 if price < 3.0 else SPX_TICK_ABOVE_3
+@dataclass(frozen=True, slots=True)
+class BookParams:
+    """Spreads and displayed sizes of the simulated book."""
+
+    calm_vix: float = 15.0
+    min_scale: float = 0.8
+    max_scale: float = 4.0
+    spx_spread_pct: float = 0.01
+    spx_wing_widening: float = 0.25
+    spx_max_half_spread: float = 2.50
+    vix_option_spread_pct: float = 0.03
+    future_half_spread: float = 0.025
+    spx_size: int = 50
+    vix_option_size: int = 100
+    future_size: int = 100
 
 
-def bid_ask(theo: float, vix: float) -> tuple[float, float]:
-    """Return (bid, ask) around `theo`: wider for dearer options and in higher VIX.
+@dataclass(frozen=True, slots=True)
+class Book:
+    """Bid, ask and displayed size of several contracts (arrays of equal length)."""
 
-    Half-spread = max(one tick, 1.5% of the price x VIX/15); the bid is rounded down and the
-    ask up to the tick. Below one tick of value the bid is 0 (no buyer), as on the exchange.
-    """
-    if not math.isfinite(theo) or theo < 0:
-        return math.nan, math.nan
-    tick = option_tick(theo)
-    half = max(tick, 0.015 * theo * max(vix, 10.0) / 15.0)
-    bid = math.floor((theo - half) / tick + 1e-9) * tick
-    ask = math.ceil((theo + half) / tick - 1e-9) * tick
-    bid = max(0.0, round(bid, 2))
-    ask = max(round(ask, 2), tick)
-    return bid, ask
+    bid: FloatArray
+    ask: FloatArray
+    size: npt.NDArray[np.int64]
+
+
+def stress_scale(vix: float, params: BookParams) -> float:
+    """Return the spread multiplier for a VIX level."""
+    return float(np.clip(vix / params.calm_vix, params.min_scale, params.max_scale))
+
+
+def option_tick(price: npt.ArrayLike) -> FloatArray:
+    """Return the option tick for prices: 0.05 below 3.00, else 0.10."""
+    p = np.asarray(price, dtype=np.float64)
+    return np.where(p < 3.0, OPTION_TICK_BELOW_3, OPTION_TICK_ABOVE_3)
+
+
+def option_book(
+    product: Product,
+    theo: npt.ArrayLike,
+    z: npt.ArrayLike,
+    vix: float,
+    params: BookParams | None = None,
+) -> Book:
+    """Return the book of options of one product from their values and moneyness z (in sd)."""
+    p = params or BookParams()
+    value = np.asarray(theo, dtype=np.float64)
+    scale = stress_scale(vix, p)
+    if product is Product.VIX_OPTION:
+        half = scale * p.vix_option_spread_pct * value
+        size = p.vix_option_size
+    else:
+        widening = 1.0 + p.spx_wing_widening * np.abs(np.nan_to_num(np.asarray(z, float)))
+        half = scale * np.minimum(p.spx_spread_pct * value * widening, p.spx_max_half_spread)
+        size = p.spx_size
+    tick = option_tick(value)
+    half = np.maximum(half, tick / 2)
+    bid = np.maximum(np.floor((value - half) / tick + _ROUNDING) * tick, 0.0)
+    ask = np.maximum(np.ceil((value + half) / tick - _ROUNDING) * tick, tick)
+    bad = ~np.isfinite(value) | (value < 0)
+    bid = np.where(bad, np.nan, np.round(bid, 2))
+    ask = np.where(bad, np.nan, np.round(ask, 2))
+    return Book(bid, ask, _sizes(size, scale, len(value)))
+
+
+def future_book(price: npt.ArrayLike, vix: float, params: BookParams | None = None) -> Book:
+    """Return the book of futures from their fair prices."""
+    p = params or BookParams()
+    value = np.asarray(price, dtype=np.float64)
+    scale = stress_scale(vix, p)
+    half = scale * p.future_half_spread
+    bid = np.floor((value - half) / FUTURE_TICK + _ROUNDING) * FUTURE_TICK
+    ask = np.ceil((value + half) / FUTURE_TICK - _ROUNDING) * FUTURE_TICK
+    ask = np.where(ask - bid < FUTURE_TICK / 2, bid + FUTURE_TICK, ask)
+    bad = ~np.isfinite(value) | (value <= 0)
+    bid = np.where(bad, np.nan, np.round(bid, 2))
+    ask = np.where(bad, np.nan, np.round(ask, 2))
+    return Book(bid, ask, _sizes(p.future_size, scale, len(value)))
+
+
+def _sizes(base: int, scale: float, n: int) -> npt.NDArray[np.int64]:
+    return np.full(n, max(1, round(base / scale)), dtype=np.int64)

@@ -1,81 +1,44 @@
-"""The simulated paper exchange: a Broker over the simulated market.
+"""The simulated paper exchange: a Broker over the simulated market, with its own account file.
 
-It fills a limit order when its net limit is at or through the combo's mid (and fills it at
-the mid), charges a commission per contract, settles SPXW options in cash at the expiry
-day's close, and reports net liquidation and risk-based margin (broker.margin).
-Time comes from an injected clock, so replay and the paced daemon drive it alike.
+Matching (documented in docs/market-model.md):
+- A limit order fills when its net limit reaches the modeled natural price, and fills at that
+  natural price; otherwise it rests until cancelled, modified, or the market comes to it.
+- Single contracts: the natural is the ask for a buy and the bid for a sell.
+- Combos: a complex-order book quotes inside the legged market. Its half-spread is the root
+  sum of squares of the legs' half-spreads (independent leg quotes), never wider than the
+  legged natural; the combo natural is rounded to the 0.05 complex tick against the customer.
+  Each leg fills inside its own bid/ask, at prices that sum to the combo price.
+- Displayed size: one instant fills at most the displayed size of every leg (per ratio); the
+  rest stays working (status partial) and may fill at a later instant.
+- Charges per contract by product (broker.sim.fees); cash settlement at expiry by product
+  (broker.sim.listings); risk-based margin (broker.margin) with VIX futures at a configured
+  initial margin. Futures are marked to market without moving cash until they close.
+- With a VenueStore the account lives in its own file and is saved before each answer, so a
+  restarted daemon finds the same account, positions, orders and executions.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
-import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from broker.account import AccountSnapshot, MarginImpact, Position
-from broker.contracts import IndexContract, OptionContract, Right, TradableContract
+from broker.contracts import FutureContract, IndexContract, OptionContract, Right
 from broker.errors import BrokerUnavailable
-from broker.margin import option_margin
+from broker.margin import portfolio_margin
 from broker.market import OptionQuote, Quote
-from broker.orders import Fill, Order, OrderState, OrderStatus, Side
+from broker.orders import Fill, Leg, Order, OrderState, OrderStatus, Side
+from broker.sim.fees import FeeSchedule
+from broker.sim.listings import Product, product_of
 from broker.sim.market import SimMarket
+from broker.sim.venue_state import Held, Holding, Settlement, VenueState, WorkingOrder
+from broker.sim.venue_store import VenueFileError, VenueStore
 
 PRICE_EPSILON = 1e-9
-
-
-@dataclass
-class _Holding:
-    contract: TradableContract
-    quantity: int = 0
-    cost: float = 0.0  # cash paid for the open quantity, commissions excluded
-
-
-@dataclass
-class _Working:
-    order: Order
-    broker_id: str
-    status: OrderStatus = OrderStatus.WORKING
-    filled: int = 0
-    limit_price: float = 0.0
-    avg_fill_price: float | None = None
-    message: str = ""
-
-    def state(self) -> OrderState:
-        return OrderState(
-            self.order.ref,
-            self.broker_id,
-            self.status,
-            self.filled,
-            self.order.quantity - self.filled,
-            self.limit_price,
-            self.avg_fill_price,
-            self.message,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Settlement:
-    """A position settled in cash at expiry."""
-
-    time: datetime
-    contract: TradableContract
-    quantity: int
-    price: float
-
-
-@dataclass
-class SimAccount:
-    """Everything the venue keeps about the paper account."""
-
-    account_id: str
-    cash: float
-    holdings: dict[str, _Holding] = field(default_factory=dict)
-    orders: dict[str, _Working] = field(default_factory=dict)
-    executions: list[Fill] = field(default_factory=list)
-    settlements: list[Settlement] = field(default_factory=list)
+COMBO_TICK = 0.05
+SAVE_CLOCK_EVERY = timedelta(minutes=15)
+DEFAULT_FUTURE_MARGIN = 8000.0
 
 
 class SimExchange:
@@ -87,25 +50,52 @@ class SimExchange:
         clock: Callable[[], datetime],
         account_id: str,
         starting_cash: float,
-        commission_per_contract: float,
+        fees: FeeSchedule | None = None,
+        future_initial_margin: float = DEFAULT_FUTURE_MARGIN,
+        store: VenueStore | None = None,
     ) -> None:
         self.market = market
         self.clock = clock
-        self.commission_per_contract = commission_per_contract
-        self.book = SimAccount(account_id, starting_cash)
-        self._ids = itertools.count(1)
-        # Execution ids must stay unique across restarts of the venue process, because the
-        # journal treats an id it has seen as a duplicate delivery.
-        self._session = uuid.uuid4().hex[:8]
+        self.fees = fees or FeeSchedule()
+        self.future_initial_margin = future_initial_margin
+        self.store = store
+        loaded = store.load() if store is not None else None
+        if loaded is not None and loaded.account_id != account_id:
+            raise VenueFileError(
+                f"{store.path if store else ''} holds paper account {loaded.account_id}, "
+                f"not {account_id}: use the account id it holds, or another venue file"
+            )
+        self.state = loaded or VenueState(account_id, starting_cash)
+        self.resumed = loaded is not None
+        self._changed: set[str] = set()
+        self._dirty = False
+        self._saved_clock = self.state.clock
         self._connected = False
+        self._closed = False
 
     # -- session ---------------------------------------------------------------------------
     async def connect(self) -> None:
+        """Open the session; raise MarketDataEnded when the clock is outside the history."""
+        if self._closed:
+            raise BrokerUnavailable("this simulated venue closed its file: start a new one")
         self._connected = True
-        self._advance()
+        self.market.levels(self._advance())
+        self._commit()
 
     async def disconnect(self) -> None:
+        """Save everything, then close the venue file (and release its lock)."""
+        if self._connected:
+            self._dirty = True
+            self._commit()
         self._connected = False
+        if self.store is not None:
+            self.store.close()
+            self._closed = True
+
+    @property
+    def saved_clock(self) -> datetime | None:
+        """Return the venue's clock as last saved (where a restarted simulation resumes)."""
+        return self.state.clock
 
     def _now(self) -> datetime:
         if not self._connected:
@@ -115,53 +105,92 @@ class SimExchange:
     def _advance(self) -> datetime:
         """Bring the venue to the clock: settle expired positions, match resting orders."""
         now = self._now()
+        if self.state.clock is None or now > self.state.clock:
+            self.state.clock = now
         self._settle_expired(now)
-        for working in self.book.orders.values():
-            if working.status is OrderStatus.WORKING:
+        for working in self.state.orders.values():
+            if working.is_live:
                 self._try_fill(working, now)
         return now
 
+    def _commit(self) -> None:
+        """Save what changed (and the clock now and then) before answering."""
+        if self.store is None:
+            return
+        clock = self.state.clock
+        clock_due = clock is not None and (
+            self._saved_clock is None or clock - self._saved_clock >= SAVE_CLOCK_EVERY
+        )
+        if not (self._dirty or self._changed or clock_due):
+            return
+        self.store.save(self.state, self._changed)
+        self._changed.clear()
+        self._dirty = False
+        self._saved_clock = clock
+
     # -- market data -----------------------------------------------------------------------
     async def index_quote(self, index: IndexContract) -> Quote:
-        return self.market.index_quote(index, self._advance())
+        now = self._advance()
+        self._commit()
+        return self.market.index_quote(index, now)
 
     async def option_expiries(self, symbol: str, trading_class: str) -> list[date]:
-        if (symbol, trading_class) != ("SPX", "SPXW"):
-            return []
-        return self.market.expiries(self._advance())
+        now = self._advance()
+        self._commit()
+        return self.market.listings.option_expiries(symbol, trading_class, now)
 
     async def option_strikes(self, symbol: str, trading_class: str, expiry: date) -> list[float]:
-        if (symbol, trading_class) != ("SPX", "SPXW"):
+        now = self._advance()
+        self._commit()
+        if expiry not in self.market.listings.option_expiries(symbol, trading_class, now):
             return []
-        return self.market.strikes(self._advance())
+        if symbol == "VIX":
+            return self.market.listings.option_strikes("VIX", 0.0)
+        spx, _ = self.market.levels(now)
+        return self.market.listings.option_strikes(symbol, spx)
+
+    async def future_expiries(self, symbol: str, trading_class: str) -> list[date]:
+        now = self._advance()
+        self._commit()
+        return self.market.listings.future_expiries(symbol, trading_class, now)
 
     async def option_quotes(self, contracts: Sequence[OptionContract]) -> list[OptionQuote]:
-        return self.market.option_quotes(contracts, self._advance())
+        now = self._advance()
+        self._commit()
+        return self.market.option_quotes(contracts, now)
+
+    async def future_quotes(self, contracts: Sequence[FutureContract]) -> list[Quote]:
+        now = self._advance()
+        self._commit()
+        return self.market.future_quotes(contracts, now)
 
     # -- account ---------------------------------------------------------------------------
     async def positions(self) -> list[Position]:
         self._advance()
+        self._commit()
         return [
             Position(h.contract, h.quantity, h.cost / h.quantity)
-            for h in self.book.holdings.values()
+            for h in self.state.holdings.values()
             if h.quantity
         ]
 
     async def account(self) -> AccountSnapshot:
         now = self._advance()
-        holdings = [(h.contract, h.quantity) for h in self.book.holdings.values()]
+        self._commit()
+        holdings = [(h.contract, h.quantity) for h in self.state.holdings.values()]
         return AccountSnapshot(
-            self.book.account_id,
+            self.state.account_id,
             now,
             self._net_liquidation(now),
-            self.book.cash,
+            self.state.cash,
             self._margin(holdings, now),
         )
 
     async def what_if(self, order: Order) -> MarginImpact:
         now = self._advance()
-        after = {k: h.quantity for k, h in self.book.holdings.items()}
-        contracts = {k: h.contract for k, h in self.book.holdings.items()}
+        self._commit()
+        after = {k: h.quantity for k, h in self.state.holdings.items()}
+        contracts: dict[str, Held] = {k: h.contract for k, h in self.state.holdings.items()}
         for leg in order.legs:
             key = leg.contract.key
             contracts[key] = leg.contract
@@ -170,34 +199,51 @@ class SimExchange:
         nlv = self._net_liquidation(now)
         return MarginImpact(margin, nlv - margin, nlv)
 
-    def _margin(self, holdings: list[tuple[TradableContract, int]], now: datetime) -> float:
-        spx, _ = self.market.levels(now)
-        return option_margin(holdings, {"SPX": spx})
+    def _margin(self, holdings: list[tuple[Held, int]], now: datetime) -> float:
+        def underlying(symbol: str, expiry: date) -> float:
+            if symbol == "VIX":
+                return float(self.market.vix_future_prices([expiry], now)[0])
+            return self.market.levels(now)[0]
+
+        return portfolio_margin(holdings, underlying, self.future_initial_margin)
+
+    def _marks(self, now: datetime) -> dict[str, float]:
+        held = [h.contract for h in self.state.holdings.values() if h.quantity]
+        options = [c for c in held if isinstance(c, OptionContract)]
+        futures = [c for c in held if isinstance(c, FutureContract)]
+        marks = {q.contract.key: q.quote.mid for q in self.market.option_quotes(options, now)}
+        marks.update({q.contract.key: q.mid for q in self.market.future_quotes(futures, now)})
+        return marks
 
     def _net_liquidation(self, now: datetime) -> float:
-        options = [h.contract for h in self.book.holdings.values() if h.quantity]
-        quotes = self.market.option_quotes(
-            [c for c in options if isinstance(c, OptionContract)], now
-        )
-        marks = {q.contract.key: q.quote.mid for q in quotes}
+        marks = self._marks(now)
         value = 0.0
-        for holding in self.book.holdings.values():
-            mark = marks.get(holding.contract.key, 0.0)
-            value += holding.quantity * holding.contract.multiplier * mark
-        return self.book.cash + value
+        for holding in self.state.holdings.values():
+            mark = marks.get(holding.contract.key, math.nan)
+            if not math.isfinite(mark):
+                mark = holding.cost / (holding.quantity * holding.contract.multiplier)
+            worth = holding.quantity * holding.contract.multiplier * mark
+            value += worth - holding.cost if isinstance(holding.contract, FutureContract) else worth
+        return self.state.cash + value
 
     # -- orders ----------------------------------------------------------------------------
     async def place_order(self, order: Order) -> OrderState:
         now = self._advance()
-        if order.ref in self.book.orders:
-            return self.book.orders[order.ref].state()  # the same reference is never sent twice
-        working = _Working(order, str(next(self._ids)), limit_price=order.limit_price)
-        self.book.orders[order.ref] = working
+        if order.ref in self.state.orders:
+            self._commit()
+            return self.state.orders[order.ref].state()  # the same reference is never sent twice
+        working = WorkingOrder(
+            order, str(self.state.next_order_id), now, limit_price=order.limit_price
+        )
+        self.state.next_order_id += 1
+        self.state.orders[order.ref] = working
+        self._changed.add(order.ref)
         problem = self._order_problem(order, now)
         if problem:
             working.status, working.message = OrderStatus.REJECTED, problem
-            return working.state()
-        self._try_fill(working, now)
+        else:
+            self._try_fill(working, now)
+        self._commit()
         return working.state()
 
     def _order_problem(self, order: Order, now: datetime) -> str | None:
@@ -205,117 +251,189 @@ class SimExchange:
             return "order has no quantity or no legs"
         if not math.isfinite(order.limit_price):
             return "limit price is not a number"
-        listed = set(self.market.expiries(now))
+        symbols = {leg.contract.symbol for leg in order.legs}
+        if len(symbols) > 1:
+            return f"a combo must have one underlying, not {sorted(symbols)}"
         for leg in order.legs:
-            contract = leg.contract
-            if not isinstance(contract, OptionContract) or contract.trading_class != "SPXW":
-                return f"{contract.key} is not traded on this venue"
-            if contract.expiry not in listed:
-                return f"{contract.key}: expiry {contract.expiry} is not listed"
-            if contract.strike % 5:
-                return f"{contract.key}: strike {contract.strike:g} is not listed"
+            problem = self.market.listings.listing_problem(leg.contract, now)
+            if problem:
+                return problem
         return None
 
     async def modify_order(self, ref: str, limit_price: float) -> OrderState:
         now = self._advance()
-        working = self.book.orders[ref]
-        if working.status is OrderStatus.WORKING:
+        working = self.state.orders[ref]
+        if working.is_live and math.isfinite(limit_price):
             working.limit_price = limit_price
+            self._changed.add(ref)
             self._try_fill(working, now)
+        self._commit()
         return working.state()
 
     async def cancel_order(self, ref: str) -> OrderState:
         self._advance()
-        working = self.book.orders[ref]
-        if working.status is OrderStatus.WORKING:
+        working = self.state.orders[ref]
+        if working.is_live:
             working.status = OrderStatus.CANCELLED
+            self._changed.add(ref)
+        self._commit()
         return working.state()
 
     async def order_state(self, ref: str) -> OrderState | None:
         self._advance()
-        working = self.book.orders.get(ref)
+        self._commit()
+        working = self.state.orders.get(ref)
         return working.state() if working else None
 
     async def open_orders(self) -> list[OrderState]:
         self._advance()
-        return [w.state() for w in self.book.orders.values() if w.status is OrderStatus.WORKING]
+        self._commit()
+        return [w.state() for w in self.state.orders.values() if w.is_live]
 
     async def executions(self, since: datetime | None = None) -> list[Fill]:
         self._advance()
-        return [f for f in self.book.executions if since is None or f.time >= since]
+        self._commit()
+        return [f for f in self.state.executions if since is None or f.time >= since]
 
-    def _try_fill(self, working: _Working, now: datetime) -> None:
+    # -- matching --------------------------------------------------------------------------
+    def _leg_quotes(self, legs: Sequence[Leg], now: datetime) -> list[Quote] | None:
+        options = [leg.contract for leg in legs if isinstance(leg.contract, OptionContract)]
+        futures = [leg.contract for leg in legs if isinstance(leg.contract, FutureContract)]
+        by_key = {q.contract.key: q.quote for q in self.market.option_quotes(options, now)}
+        by_key.update({q.contract.key: q for q in self.market.future_quotes(futures, now)})
+        quotes = [by_key[leg.contract.key] for leg in legs]
+        if any(q.problem() is not None for q in quotes):
+            return None
+        return quotes
+
+    def _try_fill(self, working: WorkingOrder, now: datetime) -> None:
+        if working.last_match_at == now:
+            return  # what was displayed at this instant has been taken
         order = working.order
-        quotes = self.market.option_quotes([leg.contract for leg in order.legs], now)  # type: ignore[misc]
-        mids = [q.quote.mid for q in quotes]
-        if any(not math.isfinite(m) for m in mids):
+        quotes = self._leg_quotes(order.legs, now)
+        if quotes is None:
             return  # no sane market: the order rests
-        net_mid = sum(leg.signed_ratio * mid for leg, mid in zip(order.legs, mids, strict=True))
-        if working.limit_price < net_mid - PRICE_EPSILON:
+        natural, leg_prices = combo_natural(order.legs, quotes)
+        if working.limit_price < natural - PRICE_EPSILON:
             return
-        units = order.quantity - working.filled
-        for leg, mid in zip(order.legs, mids, strict=True):
-            self._execute(order.ref, leg.contract, leg.signed_ratio * units, mid, now)
-        working.filled = order.quantity
-        working.status = OrderStatus.FILLED
-        working.avg_fill_price = net_mid
+        available = min(
+            _displayed(q, leg.side) // leg.ratio for leg, q in zip(order.legs, quotes, strict=True)
+        )
+        units = min(order.quantity - working.filled, int(available))
+        if units <= 0:
+            return
+        for leg, price in zip(order.legs, leg_prices, strict=True):
+            self._execute(order.ref, leg.contract, leg.signed_ratio * units, price, now)
+        before = working.filled
+        working.filled += units
+        previous = working.avg_fill_price or 0.0
+        working.avg_fill_price = (previous * before + natural * units) / working.filled
+        working.status = (
+            OrderStatus.FILLED if working.filled == order.quantity else OrderStatus.PARTIAL
+        )
+        working.last_match_at = now
+        self._changed.add(order.ref)
 
     def _execute(
-        self, ref: str, contract: TradableContract, signed_qty: int, price: float, now: datetime
+        self, ref: str, contract: Held, signed_qty: int, price: float, now: datetime
     ) -> None:
+        product = product_of(contract)
+        assert product is not None  # orders for unlisted products are rejected earlier
         quantity = abs(signed_qty)
-        commission = round(self.commission_per_contract * quantity, 2)
-        side_buy = signed_qty > 0
+        charge = self.fees.charge(product, quantity)
         fill = Fill(
-            exec_id=f"sim-{self._session}-{len(self.book.executions) + 1:06d}",
+            exec_id=f"sim-{self.state.session}-{len(self.state.executions) + 1:06d}",
             order_ref=ref,
             contract=contract,
-            side=_side(side_buy),
+            side=Side.BUY if signed_qty > 0 else Side.SELL,
             quantity=quantity,
             price=price,
-            commission=commission,
+            commission=charge,
             time=now,
         )
-        self.book.executions.append(fill)
-        self.book.cash -= signed_qty * contract.multiplier * price + commission
-        holding = self.book.holdings.setdefault(contract.key, _Holding(contract))
-        _apply(holding, signed_qty, price * contract.multiplier)
+        self.state.executions.append(fill)
+        holding = self.state.holdings.setdefault(contract.key, Holding(contract))
+        realized = _apply(holding, signed_qty, price * contract.multiplier)
+        if product is Product.VIX_FUTURE:
+            self.state.cash += realized - charge  # futures move cash only when they close
+        else:
+            self.state.cash -= signed_qty * contract.multiplier * price + charge
         if holding.quantity == 0:
-            del self.book.holdings[contract.key]
+            del self.state.holdings[contract.key]
+        self._dirty = True
 
+    # -- settlement ------------------------------------------------------------------------
     def _settle_expired(self, now: datetime) -> None:
-        for key, holding in list(self.book.holdings.items()):
+        listings = self.market.listings
+        for key, holding in list(self.state.holdings.items()):
             contract = holding.contract
-            if not isinstance(contract, OptionContract):
+            if now < listings.settlement_time(contract):
                 continue
-            if now < self.market.expiry_time(contract.expiry):
-                continue
-            settle = self.market.settlement_price(contract.expiry)
-            if contract.right is Right.CALL:
-                intrinsic = max(0.0, settle - contract.strike)
+            settle = self.market.settlement_price(contract)
+            if isinstance(contract, FutureContract):
+                self.state.cash += holding.quantity * contract.multiplier * settle - holding.cost
+                price = settle
             else:
-                intrinsic = max(0.0, contract.strike - settle)
-            self.book.cash += holding.quantity * contract.multiplier * intrinsic
-            self.book.settlements.append(Settlement(now, contract, holding.quantity, intrinsic))
-            del self.book.holdings[key]
+                price = _intrinsic(contract, settle)
+                self.state.cash += holding.quantity * contract.multiplier * price
+            self.state.settlements.append(Settlement(now, contract, holding.quantity, price))
+            del self.state.holdings[key]
+            self._dirty = True
+        for ref, working in self.state.orders.items():
+            if working.is_live and any(
+                now >= listings.last_trade_time(leg.contract) for leg in working.order.legs
+            ):
+                working.status = OrderStatus.CANCELLED
+                working.message = "cancelled by the venue: a leg stopped trading"
+                self._changed.add(ref)
 
 
-def _side(buy: bool) -> Side:
-    return Side.BUY if buy else Side.SELL
+def combo_natural(legs: Sequence[Leg], quotes: Sequence[Quote]) -> tuple[float, list[float]]:
+    """Return the natural net price of buying one unit of `legs`, and each leg's fill price.
+
+    See the module docstring: legs fill inside their own books at prices that sum (by signed
+    ratio) to the returned net price.
+    """
+    mids = [(q.bid + q.ask) / 2 for q in quotes]
+    halves = [(q.ask - q.bid) / 2 for q in quotes]
+    combo_mid = sum(leg.signed_ratio * m for leg, m in zip(legs, mids, strict=True))
+    legged_half = sum(leg.ratio * h for leg, h in zip(legs, halves, strict=True))
+    if len(legs) == 1:
+        natural = combo_mid + legged_half
+    else:
+        rss = math.sqrt(sum((leg.ratio * h) ** 2 for leg, h in zip(legs, halves, strict=True)))
+        stepped = math.ceil((combo_mid + rss) / COMBO_TICK - 1e-9) * COMBO_TICK
+        natural = min(round(stepped, 2), combo_mid + legged_half)
+    share = (natural - combo_mid) / legged_half if legged_half > 0 else 0.0
+    prices = [m + leg.side.sign * h * share for leg, m, h in zip(legs, mids, halves, strict=True)]
+    return natural, prices
 
 
-def _apply(holding: _Holding, signed_qty: int, unit_cost: float) -> None:
-    """Update quantity and cost basis; a reducing trade releases cost pro rata."""
+def _displayed(quote: Quote, side: Side) -> int:
+    size = quote.ask_size if side is Side.BUY else quote.bid_size
+    return int(size) if math.isfinite(size) else 10**9
+
+
+def _intrinsic(contract: OptionContract, settle: float) -> float:
+    if contract.right is Right.CALL:
+        return max(0.0, settle - contract.strike)
+    return max(0.0, contract.strike - settle)
+
+
+def _apply(holding: Holding, signed_qty: int, unit_cost: float) -> float:
+    """Update quantity and cost basis; return the P&L realized by the reducing part."""
     if holding.quantity == 0 or (holding.quantity > 0) == (signed_qty > 0):
         holding.quantity += signed_qty
         holding.cost += signed_qty * unit_cost
-        return
+        return 0.0
     closing = min(abs(signed_qty), abs(holding.quantity))
     per_unit = holding.cost / holding.quantity
     direction = 1 if signed_qty > 0 else -1
-    holding.cost -= per_unit * closing * -direction
+    realized = -direction * closing * (unit_cost - per_unit)
+    holding.cost += direction * closing * per_unit
     holding.quantity += direction * closing
     rest = abs(signed_qty) - closing
     if rest:
         holding.quantity += direction * rest
         holding.cost += direction * rest * unit_cost
+    return realized

@@ -1,40 +1,55 @@
-"""The simulated market: SPX and VIX levels at any instant and option quotes with greeks."""
+"""The simulated market: index levels at any instant, and quotes with greeks for what it lists.
+
+SPX options are priced by Black-Scholes with a dividend yield on the SPX surface
+(broker.sim.volatility.spx_vol); VIX futures come from the term-structure model
+(broker.sim.vix_futures), or from the user's futures CSV when one is given; VIX options are
+priced by Black-76 off the future of the same expiry with the vol-of-vol model. Books come
+from broker.sim.book; listing and settlement rules from broker.sim.listings.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import numpy as np
 
 from broker.calendar import NY, TradingCalendar
-from broker.contracts import IndexContract, OptionContract, Right
+from broker.contracts import FutureContract, IndexContract, OptionContract, Right
 from broker.errors import MarketDataEnded
 from broker.market import Greeks, OptionQuote, Quote
-from broker.pricing import bs_greeks
-from broker.sim.book import bid_ask
+from broker.pricing import PriceGreeks, black76_greeks, bs_greeks
+from broker.sim.book import Book, BookParams, future_book, option_book
 from broker.sim.history import DailyHistory
 from broker.sim.intraday import intraday_level
-from broker.sim.volatility import surface_vol
+from broker.sim.listings import Listings, Product, product_of
+from broker.sim.vix_futures import TermStructureParams, vix_futures_prices
+from broker.sim.volatility import (
+    SpxSurface,
+    SurfaceParams,
+    VixOptionParams,
+    spx_surface,
+    vix_option_vol,
+)
 
-PM_SETTLEMENT = time(16, 0)
 YEAR_SECONDS = 365.0 * 86400.0
-STRIKE_STEP = 5.0
 
 
 @dataclass(frozen=True, slots=True)
 class MarketModel:
-    """Rates and skew of the simulated option market."""
+    """Rates, volatility models and book of the simulated market."""
 
     rate: float = 0.02
     dividend_yield: float = 0.018
-    put_skew: float = 2.0
-    call_skew: float = 1.0
+    surface: SurfaceParams = field(default_factory=SurfaceParams)
+    term_structure: TermStructureParams = field(default_factory=TermStructureParams)
+    vix_options: VixOptionParams = field(default_factory=VixOptionParams)
+    book: BookParams = field(default_factory=BookParams)
 
 
 class SimMarket:
-    """Replays real daily history with a deterministic intraday path; prices SPX options."""
+    """Replays daily history with a deterministic intraday path and quotes what it lists."""
 
     def __init__(
         self, history: DailyHistory, calendar: TradingCalendar, model: MarketModel
@@ -42,8 +57,11 @@ class SimMarket:
         self.history = history
         self.calendar = calendar
         self.model = model
+        self.listings = Listings(calendar)
         self._cache: tuple[datetime, float, float] | None = None
+        self._surface: tuple[float, SpxSurface] | None = None
 
+    # -- levels ------------------------------------------------------------------------------
     def levels(self, now: datetime) -> tuple[float, float]:
         """Return (SPX, VIX) at `now`; raise MarketDataEnded outside the history."""
         if self._cache is not None and self._cache[0] == now:
@@ -71,64 +89,165 @@ class SimMarket:
             probe -= timedelta(days=1)
         return probe
 
-    def settlement_price(self, expiry: date) -> float:
-        """Return the SPX close of the expiry day (PM settlement), or the last close before."""
-        day = expiry if self.history.has(expiry) else self._last_day_before(expiry)
-        return self.history.bar(day).close
-
     def index_quote(self, index: IndexContract, now: datetime) -> Quote:
         """Return an index quote: the level as last price, no book."""
         spx, vix = self.levels(now)
         level = {"SPX": spx, "VIX": vix}.get(index.symbol, float("nan"))
         return Quote(index, float("nan"), float("nan"), level, now)
 
-    def expiries(self, now: datetime, horizon_days: int = 400) -> list[date]:
-        """Return the SPXW expiries listed at `now` (today's until its PM settlement)."""
-        today = now.astimezone(NY).date()
-        listed = self.calendar.spxw_expiries(today, today + timedelta(days=horizon_days))
-        return [e for e in listed if self.expiry_time(e) > now]
+    # -- settlement --------------------------------------------------------------------------
+    def settlement_price(self, contract: OptionContract | FutureContract) -> float:
+        """Return the underlying's settlement value for an expired contract.
 
-    def strikes(self, now: datetime) -> list[float]:
-        """Return the listed strikes: every 5 points from half to one and a half times spot."""
-        spx, _ = self.levels(now)
-        low = np.floor(spx * 0.5 / STRIKE_STEP) * STRIKE_STEP
-        high = np.ceil(spx * 1.5 / STRIKE_STEP) * STRIKE_STEP
-        return [float(k) for k in np.arange(low, high + STRIKE_STEP / 2, STRIKE_STEP)]
+        SPXW: the expiry day's close; SPX monthlies: its open; VIX options and futures: the
+        VIX at 09:30 on the expiry Wednesday. A day missing from the history falls back to
+        the last close before it.
+        """
+        expiry = contract.expiry
+        product = product_of(contract)
+        if not self.history.has(expiry):
+            bar = self.history.bar(self._last_day_before(expiry))
+            return bar.vix_close if contract.symbol == "VIX" else bar.close
+        if product is Product.SPXW:
+            return self.history.bar(expiry).close
+        if product is Product.SPX:
+            return self.history.bar(expiry).open
+        return self.levels(self.listings.settlement_time(contract))[1]
 
-    @staticmethod
-    def expiry_time(expiry: date) -> datetime:
-        """Return the PM settlement instant of an SPXW expiry."""
-        return datetime.combine(expiry, PM_SETTLEMENT, tzinfo=NY)
+    def _years_to(
+        self, contracts: Sequence[OptionContract | FutureContract], now: datetime
+    ) -> np.ndarray:
+        seconds = [
+            max((self.listings.settlement_time(c) - now).total_seconds(), 0.0) for c in contracts
+        ]
+        return np.asarray(seconds, dtype=np.float64) / YEAR_SECONDS
 
+    # -- VIX futures -------------------------------------------------------------------------
+    def vix_future_prices(self, expiries: Sequence[date], now: datetime) -> np.ndarray:
+        """Return the fair value of the VIX futures of `expiries` at `now`.
+
+        From the term-structure model, or, when the user supplied futures settlements for
+        today, from those shifted by the model's move since the close of today's bar.
+        """
+        _, vix = self.levels(now)
+        contracts = [FutureContract("VIX", "VX", e) for e in expiries]
+        t = self._years_to(contracts, now)
+        model = vix_futures_prices(vix, t, self.model.term_structure)
+        day = now.astimezone(NY).date()
+        settles = self.history.futures_settles(day) if self.history.has(day) else None
+        if not settles:
+            return model
+        session = self.calendar.session(day)
+        close = session.close if session is not None else now
+        at_close = vix_futures_prices(
+            self.history.bar(day).vix_close,
+            self._years_to(contracts, close),
+            self.model.term_structure,
+        )
+        user = np.array([settles.get(e, np.nan) for e in expiries])
+        return np.where(np.isfinite(user), user + (model - at_close), model)
+
+    def future_quotes(self, contracts: Sequence[FutureContract], now: datetime) -> list[Quote]:
+        """Return quotes of VIX futures (NaN book for anything not listed)."""
+        if not contracts:
+            return []
+        _, vix = self.levels(now)
+        fair = self.vix_future_prices([c.expiry for c in contracts], now)
+        book = future_book(fair, vix, self.model.book)
+        return [
+            Quote(
+                c,
+                float(book.bid[i]),
+                float(book.ask[i]),
+                float(fair[i]),
+                now,
+                float(book.size[i]),
+                float(book.size[i]),
+            )
+            for i, c in enumerate(contracts)
+        ]
+
+    # -- options -----------------------------------------------------------------------------
     def option_quotes(
         self, contracts: Sequence[OptionContract], now: datetime
     ) -> list[OptionQuote]:
-        """Price options on the surface: theoretical value, greeks, and a modeled book."""
-        if not contracts:
-            return []
+        """Price options: theoretical value, greeks and a modeled book, in the order asked."""
+        out: list[OptionQuote | None] = [None] * len(contracts)
+        spx_idx = [i for i, c in enumerate(contracts) if c.symbol == "SPX"]
+        vix_idx = [i for i, c in enumerate(contracts) if c.symbol == "VIX"]
+        other = [i for i, c in enumerate(contracts) if c.symbol not in ("SPX", "VIX")]
+        if spx_idx:
+            for i, q in zip(
+                spx_idx, self._spx_quotes([contracts[i] for i in spx_idx], now), strict=True
+            ):
+                out[i] = q
+        if vix_idx:
+            for i, q in zip(
+                vix_idx, self._vix_quotes([contracts[i] for i in vix_idx], now), strict=True
+            ):
+                out[i] = q
+        for i in other:
+            nan = float("nan")
+            out[i] = OptionQuote(
+                Quote(contracts[i], nan, nan, nan, now), Greeks(nan, nan, nan, nan, nan), nan
+            )
+        return [q for q in out if q is not None]
+
+    def _spx_quotes(self, contracts: list[OptionContract], now: datetime) -> list[OptionQuote]:
         spx, vix = self.levels(now)
         m = self.model
         strikes = np.array([c.strike for c in contracts])
-        t = (
-            np.array(
-                [max((self.expiry_time(c.expiry) - now).total_seconds(), 0.0) for c in contracts]
-            )
-            / YEAR_SECONDS
-        )
+        t = self._years_to(contracts, now)
         is_call = np.array([c.right is Right.CALL for c in contracts])
         forward = spx * np.exp((m.rate - m.dividend_yield) * t)
-        vol = surface_vol(vix, forward, strikes, t, m.put_skew, m.call_skew)
+        vol = self._spx_surface(vix).vol(forward, strikes, t)
         g = bs_greeks(spx, strikes, t, m.rate, m.dividend_yield, vol, is_call)
-        quotes = []
-        for i, contract in enumerate(contracts):
-            bid, ask = bid_ask(float(g.price[i]), vix)
-            greeks = Greeks(
-                float(vol[i]),
-                float(g.delta[i]),
-                float(g.gamma[i]),
-                float(g.vega[i]),
-                float(g.theta[i]),
-            )
-            quote = Quote(contract, bid, ask, float(g.price[i]), now)
-            quotes.append(OptionQuote(quote, greeks, spx))
-        return quotes
+        z = np.log(strikes / forward) / (vol * np.sqrt(np.maximum(t, 1e-8)))
+        products = [product_of(c) for c in contracts]
+        book = option_book(Product.SPXW, g.price, z, vix, m.book)
+        return _option_quotes(contracts, products, g, vol, book, np.full(len(contracts), spx), now)
+
+    def _spx_surface(self, vix: float) -> SpxSurface:
+        """Return the SPX surface for a VIX level (built once per level: it solves its anchor)."""
+        if self._surface is None or self._surface[0] != vix:
+            self._surface = (vix, spx_surface(vix, self.model.surface))
+        return self._surface[1]
+
+    def _vix_quotes(self, contracts: list[OptionContract], now: datetime) -> list[OptionQuote]:
+        _, vix = self.levels(now)
+        m = self.model
+        expiries = sorted({c.expiry for c in contracts})
+        futures = dict(zip(expiries, self.vix_future_prices(expiries, now), strict=True))
+        forward = np.array([futures[c.expiry] for c in contracts])
+        strikes = np.array([c.strike for c in contracts])
+        t = self._years_to(contracts, now)
+        is_call = np.array([c.right is Right.CALL for c in contracts])
+        vol = vix_option_vol(vix, forward, strikes, t, m.vix_options)
+        g = black76_greeks(forward, strikes, t, m.rate, vol, is_call)
+        z = np.log(strikes / forward) / (vol * np.sqrt(np.maximum(t, 1e-8)))
+        products = [product_of(c) for c in contracts]
+        book = option_book(Product.VIX_OPTION, g.price, z, vix, m.book)
+        return _option_quotes(contracts, products, g, vol, book, forward, now)
+
+
+def _option_quotes(
+    contracts: Sequence[OptionContract],
+    products: Sequence[Product | None],
+    g: PriceGreeks,
+    vol: np.ndarray,
+    book: Book,
+    underlying: np.ndarray,
+    now: datetime,
+) -> list[OptionQuote]:
+    quotes = []
+    nan = float("nan")
+    for i, contract in enumerate(contracts):
+        listed = products[i] is not None
+        bid, ask = (float(book.bid[i]), float(book.ask[i])) if listed else (nan, nan)
+        size = float(book.size[i])
+        greeks = Greeks(
+            float(vol[i]), float(g.delta[i]), float(g.gamma[i]), float(g.vega[i]), float(g.theta[i])
+        )
+        quote = Quote(contract, bid, ask, float(g.price[i]), now, size, size)
+        quotes.append(OptionQuote(quote, greeks, float(underlying[i])))
+    return quotes

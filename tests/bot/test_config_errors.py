@@ -96,5 +96,32 @@ def test_replay_outside_the_history_says_which_days_exist(tmp_path: Path) -> Non
         ],
     )
     assert result.exit_code == 2
-    assert "cannot replay" in result.output and "2014-01-03..2018-12-31" in result.output
+    assert "cannot replay" in result.output and "1999-01-04..2018-12-31" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_bad_user_csv_names_the_file_line_and_column(tmp_path: Path) -> None:
+    spx = tmp_path / "spx.csv"
+    spx.write_text(
+        "date,open,high,low,close\n2018-01-02,2683.7,2695.9,2682.4,2695.8\n"
+        "2018-01-03,2697.9,oops,2697.8,2713.1\n"
+    )
+    config = tmp_path / "c.toml"
+    config.write_text(f'[sim.data]\nspx_csv = "{spx}"\n')
+    result = runner.invoke(
+        app,
+        [
+            "replay",
+            "--start",
+            "2018-01-02",
+            "--end",
+            "2018-01-03",
+            "--config",
+            str(config),
+            "--db",
+            str(tmp_path / "r.sqlite"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert "spx.csv" in result.output and "line 3" in result.output
+    assert "high" in result.output and "Traceback" not in result.output

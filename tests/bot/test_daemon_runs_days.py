@@ -27,7 +27,11 @@ def config_for(tmp_path: Path, start: str, speed: float) -> AppConfig:
         {
             "database": {"url": f"sqlite:///{tmp_path / 'alvh.sqlite'}"},
             "logging": {"json_path": str(tmp_path / "alvh.jsonl")},
-            "sim": {"start": start, "speed": speed},
+            "sim": {
+                "start": start,
+                "speed": speed,
+                "venue_path": str(tmp_path / "venue.sqlite"),
+            },
         }
     )
 
@@ -38,6 +42,7 @@ def write_config(tmp_path: Path, start: str, speed: float) -> Path:
         f'[database]\nurl = "sqlite:///{tmp_path / "alvh.sqlite"}"\n'
         f'[logging]\njson_path = "{tmp_path / "alvh.jsonl"}"\n'
         f"[sim]\nstart = {start}\nspeed = {speed}\n"
+        f'venue_path = "{tmp_path / "venue.sqlite"}"\n'
     )
     return path
 
@@ -62,15 +67,25 @@ async def test_daemon_opens_a_condor_on_monday_and_journals_four_fills(tmp_path:
     assert condor.id in journal.open_marks()  # management cycles marked it
 
 
-async def test_a_second_run_reconciles_and_does_not_duplicate(tmp_path: Path) -> None:
+async def test_a_restart_resumes_the_same_paper_account_and_does_not_duplicate(
+    tmp_path: Path,
+) -> None:
     config = config_for(tmp_path, "2018-01-08", speed=1e9)
     await run_daemon(config, until=date(2018, 1, 8))
-    await run_daemon(config, until=date(2018, 1, 8))
+    first = Journal(config.database.url)
+    [condor] = first.open_structures()
+    first.dispose()
+    # The venue keeps its account in its own file: the second process resumes it at the
+    # venue's clock (sim.start no longer applies), reconciles, and keeps managing the condor.
+    await run_daemon(config, until=date(2018, 1, 10))
     journal = Journal(config.database.url)
-    # The second process is a new venue session without the first one's positions: the
-    # condor is closed by reconciliation, and the second Monday window opens a new one.
-    assert journal.fill_count() == 8
-    assert journal.structure_counts() == {"opened": 2, "closed": 1}
+    assert journal.fill_count() == 4
+    assert [s.id for s in journal.open_structures()] == [condor.id]
+    assert [day for day, _ in journal.equity_curve()] == [
+        date(2018, 1, 8),
+        date(2018, 1, 9),
+        date(2018, 1, 10),
+    ]
 
 
 def wait_for(predicate: object, timeout: float) -> bool:

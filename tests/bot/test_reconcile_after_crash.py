@@ -92,7 +92,7 @@ async def test_closing_books_realized_pnl_with_commissions(
     assert closed.status is OrderStatus.FILLED
     assert journal.open_structures() == []
     [(structure, _at, close_price, _reason, pnl)] = journal.closed_structures()
-    commissions = 8 * 1.15
+    commissions = 8 * 1.25  # SPX options: 0.65 commission + 0.60 exchange fees
     assert pnl == pytest.approx(-(structure.open_price + close_price) * 100 - commissions)
 
 
@@ -110,7 +110,7 @@ async def test_fills_of_an_order_sent_before_a_crash_are_booked_once(
     exchange: SimExchange, journal: Journal, executor: Executor, clock: VirtualClock
 ) -> None:
     intent_id = journal.record_intent(condor_intent(), clock.now())
-    order = Order(order_ref(intent_id), LEGS, 2, await mid_of(exchange))
+    order = Order(order_ref(intent_id), LEGS, 2, await mid_of(exchange) + 2.0)  # marketable
     journal.record_order(intent_id, order, clock.now())
     await exchange.place_order(order)  # filled at the venue; the process died before booking
     first = await reconcile(exchange, journal, executor, clock)
@@ -139,7 +139,7 @@ async def test_structure_the_venue_no_longer_holds_is_closed_with_a_reason(
     exchange: SimExchange, journal: Journal, executor: Executor, clock: VirtualClock
 ) -> None:
     await executor.execute(condor_intent())
-    other_venue = SimExchange(exchange.market, clock.now, "DUTEST001", 1_000_000.0, 1.15)
+    other_venue = SimExchange(exchange.market, clock.now, "DUTEST001", 1_000_000.0)
     await other_venue.connect()
     report = await reconcile(
         other_venue, journal, Executor(other_venue, journal, clock, ExecutionConfig()), clock
@@ -176,7 +176,7 @@ async def test_an_order_that_fills_while_resting_is_journaled_filled(
             return await self.venue.place_order(resting)
 
         async def order_state(self, ref: str) -> object:
-            working = self.venue.book.orders[ref]
+            working = self.venue.state.orders[ref]
             await self.venue.modify_order(ref, working.limit_price + 5.0)
             return await self.venue.order_state(ref)
 
