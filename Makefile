@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 BENCH_VENV := .venv-bench
 CONFIG ?= config/default.toml
 
-.PHONY: help install run test lint typecheck unit bench clean
+.PHONY: help install run test lint typecheck unit bench docs clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -41,6 +41,9 @@ $(BENCH_VENV)/.installed: pyproject.toml bench/requirements.txt
 
 bench: $(BENCH_VENV)/.installed  ## benchmarks against the best alternatives (own venv)
 	$(BENCH_VENV)/bin/python bench/pricing.py
+
+docs: $(STAMP)  ## redraw the charts of docs/market-model.md from the simulator
+	$(BIN)/python docs/make_charts.py
 
 clean:  ## remove virtual environments, caches and local run state
 	rm -rf $(VENV) $(BENCH_VENV) .mypy_cache .ruff_cache .pytest_cache var logs

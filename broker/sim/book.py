@@ -2,7 +2,8 @@
 
 Model (every number is a BookParams default, documented in docs/market-model.md):
 - Ticks: SPX and VIX options trade in 0.05 below 3.00 and 0.10 from 3.00; VIX futures 0.05.
-- Stress widens every market: `scale = clip(VIX / 15, 0.8, 4)`.
+- Stress widens every market: `scale = clip(sqrt(VIX / 15), 0.8, 3)`. Option values already
+  grow with volatility, so a square root keeps spreads from growing with its square.
 - SPX options: half-spread = scale x min(1% of the value x (1 + 0.25 |z|), 2.50 points),
   at least one tick, where z = ln(K/F) / (vol sqrt(T)) is the strike's distance from the
   forward in standard deviations: far strikes are relatively wider, expensive (deep in the
@@ -10,7 +11,8 @@ Model (every number is a BookParams default, documented in docs/market-model.md)
   Every book is at least one tick wide (half-spread at least half a tick).
   A 45-day 16-delta put at VIX 15 is about 0.20-0.40 wide; the at-the-money about 1.00.
 - VIX options: half-spread = scale x 3% of the value.
-- VIX futures: half-spread = scale x 0.025, i.e. one tick wide in calm markets, more in stress.
+- VIX futures: one tick wide while scale x 0.025 is at most half a tick (VIX up to ~15),
+  wider beyond: half-spread = scale x 0.025.
 - The bid is rounded down and the ask up to the tick; an option worth less than a tick has
   a zero bid (no buyer) and a one-tick ask, as on the exchange.
 - Displayed size on each side: `base_size / scale` contracts (at least 1): the venue fills at
@@ -40,7 +42,8 @@ class BookParams:
 
     calm_vix: float = 15.0
     min_scale: float = 0.8
-    max_scale: float = 4.0
+    max_scale: float = 3.0
+    stress_power: float = 0.5
     spx_spread_pct: float = 0.01
     spx_wing_widening: float = 0.25
     spx_max_half_spread: float = 2.50
@@ -62,7 +65,8 @@ class Book:
 
 def stress_scale(vix: float, params: BookParams) -> float:
     """Return the spread multiplier for a VIX level."""
-    return float(np.clip(vix / params.calm_vix, params.min_scale, params.max_scale))
+    ratio = max(vix, 0.0) / params.calm_vix
+    return float(np.clip(ratio**params.stress_power, params.min_scale, params.max_scale))
 
 
 def option_tick(price: npt.ArrayLike) -> FloatArray:
@@ -105,9 +109,12 @@ def future_book(price: npt.ArrayLike, vix: float, params: BookParams | None = No
     value = np.asarray(price, dtype=np.float64)
     scale = stress_scale(vix, p)
     half = scale * p.future_half_spread
-    bid = np.floor((value - half) / FUTURE_TICK + _ROUNDING) * FUTURE_TICK
-    ask = np.ceil((value + half) / FUTURE_TICK - _ROUNDING) * FUTURE_TICK
-    ask = np.where(ask - bid < FUTURE_TICK / 2, bid + FUTURE_TICK, ask)
+    if 2 * half <= FUTURE_TICK:  # a one-tick market around the fair value
+        bid = np.floor(value / FUTURE_TICK + _ROUNDING) * FUTURE_TICK
+        ask = bid + FUTURE_TICK
+    else:
+        bid = np.floor((value - half) / FUTURE_TICK + _ROUNDING) * FUTURE_TICK
+        ask = np.ceil((value + half) / FUTURE_TICK - _ROUNDING) * FUTURE_TICK
     bad = ~np.isfinite(value) | (value <= 0)
     bid = np.where(bad, np.nan, np.round(bid, 2))
     ask = np.where(bad, np.nan, np.round(ask, 2))

@@ -10,7 +10,7 @@ Model, per day t (all parameters in ``BreadthModel``):
   t-1, seeded with the standard deviation of the first 20 returns. Scaling by it makes a
   1-sigma day look alike in a calm and a stormy year (real breadth saturates: even on -5% days
   of 2008 some issues rose).
-* ``u_t``: a persistent idiosyncratic breadth component, a stationary AR(1)
+* ``u_t``: a persistent idiosyncratic breadth component (stationary sd 0.15), a stationary AR(1)
   ``u_t = phi * u_{t-1} + sd * sqrt(1 - phi^2) * e_t`` with ``e_t`` standard normal draws from
   a seeded numpy Generator (fixed seed, so every build is identical). Its half-life of about
   13.5 sessions (phi 0.95) is the scale of the 12/26-day MACD on the A/D line, so breadth
@@ -21,11 +21,12 @@ Model, per day t (all parameters in ``BreadthModel``):
   ``declines = 2910 - advances``, so the three integers always sum to 3,000.
 
 Measured on arch's SPX (see docs/market-model.md): the correlation of daily advances minus
-declines with SPX returns is 0.77 over 1999-2018 and 0.82 over 2014-2018 (real NYSE: roughly
-0.7-0.85), and the breadth divergence flag of ``strategies.signals.breadth`` is on in about 8%
-of 2014-2018 sessions (99 of 1258, in 40 episodes). Without u_t the share is about the same
-(8.1%) but the flag then only echoes SPX momentum; with it, two thirds of the flagged days are
-different days, where breadth really lags price.
+declines with SPX returns is 0.84 over 1999-2018 and 0.89 over 2014-2018, and the breadth
+divergence flag of ``strategies.signals.breadth`` is on in about 8% of 2014-2018 sessions (98 of
+1258). Without u_t the share is about the same but the flag then only echoes SPX momentum; with
+it, 45% of the flagged days are different days, where breadth really lags price. A larger sd
+(0.30 was tried) makes the A/D line wander away from SPX for a year or more (it fell through the
+2017 rally), which the real NYSE line did not do.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ class BreadthModel:
     unchanged_share: float = 0.03
     beta: float = 0.6
     persistence: float = 0.95
-    idiosyncratic_sd: float = 0.30
+    idiosyncratic_sd: float = 0.15
     ewma_lambda: float = 0.94
     seed: int = 1999
 

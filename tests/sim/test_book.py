@@ -42,7 +42,7 @@ def test_worthless_options_have_no_bid_and_a_one_tick_ask() -> None:
 
 def test_spreads_widen_in_stress_and_far_from_the_money_and_sizes_shrink() -> None:
     calm = option_book(Product.SPXW, [12.0, 12.0], [0.0, 2.0], 15.0)
-    stress = option_book(Product.SPXW, [12.0, 12.0], [0.0, 2.0], 40.0)
+    stress = option_book(Product.SPXW, [12.0, 12.0], [0.0, 2.0], 60.0)
     calm_width = calm.ask - calm.bid
     assert np.all(stress.ask - stress.bid > calm_width)
     assert calm_width[1] >= calm_width[0]
@@ -71,9 +71,13 @@ def test_futures_are_at_least_one_tick_wide_around_fair_value(price: float, vix:
     assert on_grid(np.array([bid, ask]), np.array([0.05, 0.05]))
 
 
-def test_futures_are_one_tick_wide_when_calm() -> None:
-    book = future_book([15.12], 12.0)
-    assert float(book.ask[0] - book.bid[0]) == pytest.approx(0.05)
+def test_futures_are_one_tick_wide_when_calm_and_wider_in_stress() -> None:
+    for fair in (15.12, 15.10, 15.149):
+        book = future_book([fair], 12.0)
+        assert float(book.ask[0] - book.bid[0]) == pytest.approx(0.05)
+        assert book.bid[0] <= fair <= book.ask[0]
+    stressed = future_book([35.0], 60.0)
+    assert float(stressed.ask[0] - stressed.bid[0]) >= 0.10 - 1e-9
 
 
 def test_bad_values_give_no_book() -> None:
