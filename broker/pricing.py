@@ -28,7 +28,7 @@ Edge cases
         also what QuantLib returns. Never NaN or inf for finite inputs.
     spot/forward <= 0, strike <= 0 or a NaN input: NaN (element-wise; other elements unaffected).
 
-Implied volatility: a number within vol_tol (default 1e-10) of the true vol, or NaN
+Implied volatility: a number within vol_tol (IMPLIED_VOL_TOL = 1e-10) of the true vol, or NaN
     Solved in present-value terms, with the pricer's own P = S e^{-qt} (Black-76: F e^{-rt})
     and Q = K e^{-rt}: put-call parity removes the intrinsic value max(phi (P - Q), 0) exactly
     as the pricer adds it (the price is never undiscounted and no forward is rebuilt), so the
