@@ -137,6 +137,12 @@ def replay(
             help="Journal of this replay (recreated); default var/replay/START_END.sqlite."
         ),
     ] = None,
+    daily_logs: Annotated[
+        bool,
+        typer.Option(
+            "--daily-logs", help="Write each day's fill and roll log under the reports dir."
+        ),
+    ] = False,
 ) -> None:
     """Replay history through the same strategy and engine, as fast as it goes."""
     from bot.replay import replay as run_replay
@@ -164,7 +170,7 @@ def replay(
             progress.update(task, advance=1, description=day.isoformat())
 
         try:
-            summary = asyncio.run(run_replay(cfg, first, last, path, on_day))
+            summary = asyncio.run(run_replay(cfg, first, last, path, on_day, daily_logs))
         except (MarketDataEnded, DataFileError) as exc:
             progress.stop()
             errors.print(f"[red]cannot replay: {escape(str(exc))}[/red]", soft_wrap=True)
@@ -183,10 +189,47 @@ def replay(
         ("max drawdown", f"{summary.max_drawdown:,.0f} ({summary.max_drawdown_pct:.2%})"),
         ("fills", f"{summary.fills}"),
         ("journal", str(path)),
+        ("daily logs", f"{Path(cfg.reports.dir) / 'YYYY-MM-DD'}/" if daily_logs else "off"),
     ):
         table.add_row(label, value)
     console.print(table)
     console.print(f"stopped: {summary.why_stopped}")
+
+
+@app.command()
+def report(
+    day: Annotated[
+        str, typer.Option("--date", help="Day to rebuild (YYYY-MM-DD, America/New_York).")
+    ],
+    config: ConfigOption = DEFAULT_CONFIG,
+    out: Annotated[
+        Path | None, typer.Option(help="Reports folder; default: reports.dir of the config.")
+    ] = None,
+) -> None:
+    """Rebuild a day's fill and roll log from the journal: fills, rolls, summary, equity chart."""
+    from bot.daily_report import write_day_log
+    from storage.journal import Journal
+    from storage.schema import check_url
+
+    when = _parse_day(day, "--date")
+    cfg = _load(config)
+    with _journal_errors(config):
+        check_url(cfg.database.url)
+        journal = Journal(cfg.database.url)
+    try:
+        written = write_day_log(journal, when, out or Path(cfg.reports.dir))
+    except OSError as exc:
+        errors.print(f"[red]cannot write the report: {escape(str(exc))}[/red]", soft_wrap=True)
+        raise typer.Exit(1) from exc
+    finally:
+        journal.dispose()
+    balances = "" if written.has_equity else "; no equity row journaled for that day"
+    console.print(
+        f"{written.folder}: {written.fills} fills, {written.intents} intents, "
+        f"{written.rolls} rolls{balances}",
+        soft_wrap=True,
+        highlight=False,
+    )
 
 
 @app.command()

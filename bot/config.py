@@ -98,6 +98,13 @@ class ExecutionConfig(Frozen):
     tick: float = Field(default=0.05, gt=0.0, le=1.0)
 
 
+class ReportsConfig(Frozen):
+    """The daily fill and roll log written after the close (bot/daily_report.py)."""
+
+    enabled: bool = True
+    dir: str = Field(default="reports", min_length=1)
+
+
 class AppConfig(Frozen):
     """The whole configuration file."""
 
@@ -108,6 +115,7 @@ class AppConfig(Frozen):
     sim: SimConfig = SimConfig()
     schedule: ScheduleConfig = ScheduleConfig()
     execution: ExecutionConfig = ExecutionConfig()
+    reports: ReportsConfig = ReportsConfig()
     strategy: StrategyParams = StrategyParams()
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import structlog
 
 from bot.clock import Clock
 from bot.config import AppConfig
+from bot.daily_report import write_day_log_safely
 from bot.executor import Executor
 from bot.jobs import JobName
 from bot.reconcile import reconcile
@@ -142,3 +144,6 @@ class TradingEngine:
             cash=round(account.cash, 2),
             margin=round(account.maintenance_margin, 2),
         )
+        if self.config.reports.enabled:  # never raises: a failed report is logged, trading goes on
+            reports_dir = Path(self.config.reports.dir)
+            await asyncio.to_thread(write_day_log_safely, self.journal, day, reports_dir)

@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from bot.config import AppConfig
+from bot.daily_report import with_daily_logs
 from bot.driver import VirtualDriver
 from bot.jobs import JobName
 from bot.wiring import build_sim_system
@@ -58,8 +59,14 @@ async def replay(
     end: date,
     db_path: Path,
     on_day: Callable[[date], None] | None = None,
+    daily_logs: bool = False,
 ) -> ReplaySummary:
-    """Run the strategy over [start, end] on the simulator; return the summary."""
+    """Run the strategy over [start, end] on the simulator; return the summary.
+
+    With `daily_logs` each day's fill and roll log is written under `config.reports.dir`;
+    without, none is (whatever `reports.enabled` says).
+    """
+    config = with_daily_logs(config, daily_logs)
     journal = Journal(fresh_database(db_path))
     system = build_sim_system(config, journal, start, pace=0.0, end=end, persist_venue=False)
     days = system.calendar.trading_days(max(start, system.history.first_day), end)

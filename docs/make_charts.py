@@ -13,15 +13,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
 
-from broker.calendar import NY, default_calendar  # noqa: E402
-from broker.contracts import FutureContract, OptionContract, Right  # noqa: E402
-from broker.sim.history import DailyHistory  # noqa: E402
-from broker.sim.market import MarketModel, SimMarket  # noqa: E402
-from broker.sim.vix_proxy import arch_vix_proxy, proxy_overlap_frame  # noqa: E402
+from broker.calendar import NY, default_calendar
+from broker.contracts import FutureContract, OptionContract, Right
+from broker.sim.history import DailyHistory
+from broker.sim.market import MarketModel, SimMarket
+from broker.sim.vix_proxy import arch_vix_proxy, proxy_overlap_frame
 
 OUT = Path(__file__).resolve().parent / "img"
 CALM = date(2017, 6, 15)
@@ -96,7 +96,11 @@ def smile_chart(market: SimMarket) -> Path:
         expiries = market.listings.option_expiries("SPX", "SPXW", now)
         for target in (7, 30, 90):
             expiry = min(expiries, key=lambda e, t=target: abs((e - day).days - t))
-            strikes = [k for k in market.listings.option_strikes("SPX", spx) if 0.75 * spx <= k <= 1.1 * spx]
+            strikes = [
+                k
+                for k in market.listings.option_strikes("SPX", spx)
+                if 0.75 * spx <= k <= 1.1 * spx
+            ]
             contracts = [
                 OptionContract("SPX", "SPXW", expiry, k, Right.PUT if k < spx else Right.CALL)
                 for k in strikes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,63 @@ from storage.tables import (
 )
 
 ClosedStructure = tuple[Structure, datetime, float, str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class EquityDay:
+    """The balances journaled for one day (the last write of the day)."""
+
+    day: date
+    time: datetime
+    net_liquidation: float
+    cash: float
+    maintenance_margin: float
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedFill:
+    """An execution with its intent, the structure it opened or closed, and the engine, if known.
+
+    The structure of an opening intent is the first structure it opened (a partial close later
+    splits it, the split-off rows keep the opening intent); a closing intent names its own.
+    """
+
+    fill: Fill
+    intent_id: int | None
+    structure_id: int | None
+    engine: Engine | None
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledIntent:
+    """An intent with its id, status, status message and the time it was journaled."""
+
+    id: int
+    intent: Intent
+    status: str
+    status_message: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class HeldStructure:
+    """A structure held at a moment, with its mark if the last one was journaled before then."""
+
+    structure: Structure
+    mark: float | None
+    marked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class JournaledRoll:
+    """A roll: the structure closed, the one opened in its place, why, and the net price."""
+
+    time: datetime
+    old_structure_id: int
+    new_structure_id: int
+    engine: Engine
+    reason: str
+    net_price: float
 
 
 def _is_sqlite_memory(database: str | None) -> bool:
@@ -505,6 +563,120 @@ class Journal:
         with self._transaction() as session:
             rows = session.exec(select(EquityRow).order_by(col(EquityRow.day))).all()
             return [(row.day, row.net_liquidation) for row in rows]
+
+    # read-only queries for the daily fill and roll log (bot/daily_report.py)
+
+    def fills_between(self, start: datetime, end: datetime) -> list[LinkedFill]:
+        """Return the executions in [start, end) with their links, by time then exec_id."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(FillRow)
+                .where(col(FillRow.time) >= start, col(FillRow.time) < end)
+                .order_by(col(FillRow.time), col(FillRow.exec_id))
+            ).all()
+            intent_ids = {row.intent_id for row in rows if row.intent_id is not None}
+            intents = session.exec(select(IntentRow).where(col(IntentRow.id).in_(intent_ids))).all()
+            opened = session.exec(
+                select(StructureRow.open_intent_id, func.min(StructureRow.id))
+                .where(col(StructureRow.open_intent_id).in_(intent_ids))
+                .group_by(col(StructureRow.open_intent_id))
+            ).all()
+            opened_by = {intent_id: structure_id for intent_id, structure_id in opened}
+            by_id = {_id(row.id): row for row in intents}
+            linked: list[LinkedFill] = []
+            for row in rows:
+                intent = by_id.get(row.intent_id) if row.intent_id is not None else None
+                structure_id = None
+                if intent is not None:
+                    structure_id = intent.structure_id or opened_by.get(_id(intent.id))
+                engine = None if intent is None else Engine(intent.engine)
+                linked.append(
+                    LinkedFill(codec.fill_from_row(row), row.intent_id, structure_id, engine)
+                )
+            return linked
+
+    def intents_between(self, start: datetime, end: datetime) -> list[JournaledIntent]:
+        """Return the intents journaled in [start, end), oldest first."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(IntentRow)
+                .where(col(IntentRow.created_at) >= start, col(IntentRow.created_at) < end)
+                .order_by(col(IntentRow.created_at), col(IntentRow.id))
+            ).all()
+            return [
+                JournaledIntent(
+                    _id(row.id),
+                    codec.intent_from_row(row),
+                    row.status,
+                    row.status_message,
+                    row.created_at,
+                )
+                for row in rows
+            ]
+
+    def equity_days(self, until: date) -> list[EquityDay]:
+        """Return the balances of every journaled day up to `until` inclusive, by day."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(EquityRow).where(EquityRow.day <= until).order_by(col(EquityRow.day))
+            ).all()
+            return [
+                EquityDay(r.day, r.time, r.net_liquidation, r.cash, r.maintenance_margin)
+                for r in rows
+            ]
+
+    def structures_held_at(self, at: datetime) -> list[HeldStructure]:
+        """Return the structures opened before `at` and not closed by then, by id.
+
+        The journal keeps only the latest mark of a structure: it is given when it was
+        journaled before `at`, otherwise the mark is None (that moment's mark is not kept).
+        """
+        with self._transaction() as session:
+            rows = session.exec(
+                select(StructureRow)
+                .where(
+                    col(StructureRow.opened_at) < at,
+                    or_(col(StructureRow.closed_at).is_(None), col(StructureRow.closed_at) >= at),
+                )
+                .order_by(col(StructureRow.id))
+            ).all()
+            structures = _structures(session, rows)
+            held: list[HeldStructure] = []
+            for row, structure in zip(rows, structures, strict=True):
+                known = row.marked_at is not None and row.marked_at < at
+                held.append(
+                    HeldStructure(
+                        structure,
+                        row.mark if known else None,
+                        row.marked_at if known else None,
+                    )
+                )
+            return held
+
+    def structures_closed_between(self, start: datetime, end: datetime) -> list[ClosedStructure]:
+        """Return the structures closed in [start, end) as `closed_structures` does."""
+        return [closed for closed in self.closed_structures() if start <= closed[1] < end]
+
+    def realized_pnl_before(self, at: datetime) -> float:
+        """Return the realized P&L summed over structures closed before `at`."""
+        with self._transaction() as session:
+            total = session.exec(
+                select(func.coalesce(func.sum(StructureRow.realized_pnl), 0.0)).where(
+                    StructureRow.status == StructureStatus.CLOSED.value,
+                    col(StructureRow.closed_at) < at,
+                )
+            ).one()
+            return float(total or 0.0)
+
+    def rolls_between(self, start: datetime, end: datetime) -> list[JournaledRoll]:
+        """Return the rolls journaled in [start, end), oldest first (none until rolls exist).
+
+        TODO(strategy issue: "condor defence and rolls"): the journal has no rolls table yet;
+        that issue adds it (rolls linking the old and the new structure, with the reason and
+        the net credit or debit). Query it here then; until then there is nothing to return.
+        """
+        del start, end
+        return []
 
 
 def _id(value: int | None) -> int:

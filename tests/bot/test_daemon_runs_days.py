@@ -27,6 +27,7 @@ def config_for(tmp_path: Path, start: str, speed: float) -> AppConfig:
         {
             "database": {"url": f"sqlite:///{tmp_path / 'alvh.sqlite'}"},
             "logging": {"json_path": str(tmp_path / "alvh.jsonl")},
+            "reports": {"dir": str(tmp_path / "reports")},
             "sim": {
                 "start": start,
                 "speed": speed,
@@ -41,6 +42,7 @@ def write_config(tmp_path: Path, start: str, speed: float) -> Path:
     path.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "alvh.sqlite"}"\n'
         f'[logging]\njson_path = "{tmp_path / "alvh.jsonl"}"\n'
+        f'[reports]\ndir = "{tmp_path / "reports"}"\n'
         f"[sim]\nstart = {start}\nspeed = {speed}\n"
         f'venue_path = "{tmp_path / "venue.sqlite"}"\n'
     )

@@ -1,0 +1,509 @@
+"""The daily fill and roll log: `reports/YYYY-MM-DD/` with fills.csv, rolls.csv, summary.md and
+equity.png, written after the daily close and rebuilt for any day by `alvh report --date D`.
+
+Modeling choices:
+- A day is the America/New_York calendar day [00:00, 24:00) ET; the journal stores UTC and every
+  time in the files is shown in ET (ISO 8601 with its offset in the CSVs).
+- Every figure is read from the journal, and nothing about the moment of writing (no "generated
+  at") goes into the files, so rebuilding a day gives the same bytes as long as the journal's
+  facts about that day have not changed.
+- Positions are the structures opened before the end of the day and not closed by then. A
+  structure split by a partial close after the day shows as its two journal rows.
+- Unrealized P&L is (mark - open price) x multiplier x quantity from the structure's mark (its
+  net mid per unit, as `alvh status` shows it). The journal keeps only the latest mark of each
+  structure: a day whose structures were marked again on a later day no longer has its own mark,
+  and the report says so instead of showing a later one.
+- Day P&L is the change in net liquidation since the previous equity row (the last daily close
+  before this day), commissions and fees included.
+- Realized P&L: of the structures closed during the day, and in total up to the day's end.
+- Greeks, R2, k, the hedge ratio, signals and commands applied are not journaled yet; their
+  sections say so. The next macro events come from config/macro_events.csv.
+- Each file is rendered in memory, then written to a temporary file in the day's folder and
+  moved over the old one with os.replace: a crash leaves the old file or the new, never half.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import structlog
+
+from bot.config import AppConfig
+from bot.status_view import unrealized_pnl
+from broker.calendar import NY
+from broker.contracts import OptionContract
+from broker.orders import Leg
+from broker.structures import Engine
+from storage.journal import (
+    ClosedStructure,
+    EquityDay,
+    HeldStructure,
+    Journal,
+    JournaledIntent,
+    JournaledRoll,
+    LinkedFill,
+)
+from strategies.signals.macro_calendar import MacroEvent, next_events, parse_macro_events
+
+log = structlog.get_logger("alvh.daily_report")
+
+MACRO_EVENTS_CSV = Path(__file__).resolve().parents[1] / "config" / "macro_events.csv"
+NEXT_EVENTS = 5
+FILLS_CSV, ROLLS_CSV, SUMMARY_MD, EQUITY_PNG = "fills.csv", "rolls.csv", "summary.md", "equity.png"
+FILLS_COLUMNS = (
+    "time_et",
+    "exec_id",
+    "order_ref",
+    "intent_id",
+    "structure_id",
+    "engine",
+    "contract",
+    "symbol",
+    "trading_class",
+    "expiry",
+    "strike",
+    "right",
+    "side",
+    "quantity",
+    "price",
+    "commission",
+)
+ROLLS_COLUMNS = ("time_et", "old_structure_id", "new_structure_id", "engine", "reason", "net_price")
+NOT_YET = "not available yet"
+
+UpcomingEvents = tuple[MacroEvent, ...] | str  # the next events, or why they are unknown
+
+
+@dataclass(frozen=True)
+class DayLog:
+    """What the journal says about one New York day, gathered for the report."""
+
+    day: date
+    equity: EquityDay | None
+    previous: EquityDay | None
+    curve: tuple[tuple[date, float], ...]
+    fills: tuple[LinkedFill, ...]
+    intents: tuple[JournaledIntent, ...]
+    rolls: tuple[JournaledRoll, ...]
+    held: tuple[HeldStructure, ...]
+    closed: tuple[ClosedStructure, ...]
+    realized_total: float
+    macro_events: UpcomingEvents
+
+
+@dataclass(frozen=True)
+class WrittenDayLog:
+    """The folder written and what it holds."""
+
+    folder: Path
+    fills: int
+    intents: int
+    rolls: int
+    has_equity: bool
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """Return the start and the (exclusive) end of a New York calendar day."""
+    start = datetime.combine(day, time(), tzinfo=NY)
+    return start, datetime.combine(day + timedelta(days=1), time(), tzinfo=NY)
+
+
+def upcoming_macro_events(path: Path, day: date, n: int = NEXT_EVENTS) -> UpcomingEvents:
+    """Return the next `n` macro events after `day`, or why they cannot be listed."""
+    try:
+        events = parse_macro_events(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        return f"{NOT_YET}: cannot read {path} ({exc.strerror or exc})"
+    except ValueError as exc:
+        return f"{NOT_YET}: {path}: {exc}"
+    return tuple(next_events(events, day + timedelta(days=1), n))
+
+
+def gather_day_log(
+    journal: Journal, day: date, macro_events_csv: Path = MACRO_EVENTS_CSV
+) -> DayLog:
+    """Read from the journal everything the report of `day` shows."""
+    start, end = day_bounds(day)
+    rows = journal.equity_days(day)
+    equity = rows[-1] if rows and rows[-1].day == day else None
+    earlier = [row for row in rows if row.day < day]
+    return DayLog(
+        day=day,
+        equity=equity,
+        previous=earlier[-1] if earlier else None,
+        curve=tuple((row.day, row.net_liquidation) for row in rows),
+        fills=tuple(journal.fills_between(start, end)),
+        intents=tuple(journal.intents_between(start, end)),
+        rolls=tuple(journal.rolls_between(start, end)),
+        held=tuple(journal.structures_held_at(end)),
+        closed=tuple(journal.structures_closed_between(start, end)),
+        realized_total=journal.realized_pnl_before(end),
+        macro_events=upcoming_macro_events(macro_events_csv, day),
+    )
+
+
+# CSV files
+
+
+def fills_csv(fills: Sequence[LinkedFill]) -> str:
+    """Return fills.csv: one row per execution, in the order given (time, then exec_id)."""
+    return _csv(FILLS_COLUMNS, [_fill_row(linked) for linked in fills])
+
+
+def rolls_csv(rolls: Sequence[JournaledRoll]) -> str:
+    """Return rolls.csv: one row per roll (the header alone when there is none)."""
+    rows = [
+        [_et(r.time), r.old_structure_id, r.new_structure_id, r.engine.value, r.reason, r.net_price]
+        for r in rolls
+    ]
+    return _csv(ROLLS_COLUMNS, rows)
+
+
+def _fill_row(linked: LinkedFill) -> list[object]:
+    fill, contract = linked.fill, linked.fill.contract
+    strike, right = "", ""
+    if isinstance(contract, OptionContract):
+        strike, right = f"{contract.strike!r}", contract.right.value
+    return [
+        _et(fill.time),
+        fill.exec_id,
+        fill.order_ref,
+        _blank(linked.intent_id),
+        _blank(linked.structure_id),
+        "" if linked.engine is None else linked.engine.value,
+        contract.key,
+        contract.symbol,
+        contract.trading_class,
+        contract.expiry.isoformat(),
+        strike,
+        right,
+        fill.side.value,
+        fill.quantity,
+        fill.price,
+        fill.commission,
+    ]
+
+
+def _csv(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+# summary.md
+
+
+def summary_markdown(day_log: DayLog) -> str:
+    """Return summary.md: balances, P&L, positions by engine, the day's activity, what is next."""
+    d = day_log.day
+    lines = [
+        f"# Daily log {d.isoformat()} ({d:%A})",
+        "",
+        "Times are America/New_York. Every figure is read from the journal "
+        f"(`alvh report --date {d.isoformat()}` rebuilds this folder).",
+        "",
+        *_account(day_log),
+        *_pnl(day_log),
+        *_positions(day_log),
+        "## Greeks",
+        "",
+        f"{NOT_YET} (the journal keeps no greeks).",
+        "",
+        *_closed(day_log),
+        *_activity(day_log),
+        *_rolls(day_log),
+        *_not_yet("R2", "no R2 band readings are journaled yet"),
+        *_not_yet("k", "no k is journaled yet"),
+        *_not_yet("Ratio", "no hedge ratio is journaled yet"),
+        *_not_yet("Signals", "no signal snapshots are journaled yet"),
+        *_macro(day_log.macro_events, d),
+        *_not_yet("Commands applied", "the journal has no commands yet"),
+    ]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _account(day_log: DayLog) -> list[str]:
+    equity, previous = day_log.equity, day_log.previous
+    if equity is None:
+        return [
+            "## Account",
+            "",
+            f"No equity row is journaled for {day_log.day.isoformat()}: no daily close ran that "
+            "day (a weekend, a holiday, or the daemon was not running), so the balances and the "
+            "day's P&L are not known.",
+            "",
+        ]
+    if previous is None:
+        day_pnl = ("day P&L", "n/a (no earlier equity row)")
+    else:
+        change = equity.net_liquidation - previous.net_liquidation
+        day_pnl = (f"day P&L (net liquidation since {previous.day.isoformat()})", _signed(change))
+    rows = [
+        ("net liquidation", _money(equity.net_liquidation)),
+        ("cash", _money(equity.cash)),
+        ("maintenance margin", _money(equity.maintenance_margin)),
+        day_pnl,
+        ("balances at", _et_short(equity.time)),
+    ]
+    return ["## Account", "", *_table(("measure", "value"), rows, "lr"), ""]
+
+
+def _pnl(day_log: DayLog) -> list[str]:
+    marked = [h for h in day_log.held if h.mark is not None]
+    unrealized = sum(unrealized_pnl(h.structure, h.mark) for h in marked if h.mark is not None)
+    realized_today = sum(closed[4] for closed in day_log.closed)
+    rows = [
+        (f"realized, structures closed this day ({len(day_log.closed)})", _signed(realized_today)),
+        ("realized, total to the end of this day", _signed(day_log.realized_total)),
+        (
+            f"unrealized, held structures with a mark ({len(marked)} of {len(day_log.held)})",
+            _signed(unrealized),
+        ),
+    ]
+    lines = ["## P&L", "", *_table(("measure", "value"), rows, "lr"), ""]
+    if len(marked) < len(day_log.held):
+        lines += [
+            "A structure without a mark has none journaled by the end of this day: the journal "
+            "keeps only each structure's latest mark, and a later one replaces this day's.",
+            "",
+        ]
+    return lines
+
+
+def _positions(day_log: DayLog) -> list[str]:
+    lines = ["## Positions by engine", ""]
+    header = ("id", "kind", "legs", "qty", "open price", "mark", "marked at", "unrealized")
+    for engine in Engine:
+        held = [h for h in day_log.held if h.structure.engine is engine]
+        lines += [f"### {engine.value} ({len(held)})", ""]
+        if not held:
+            lines += ["none", ""]
+            continue
+        rows = [
+            (
+                str(h.structure.id),
+                h.structure.kind.value,
+                _legs(h.structure.legs),
+                str(h.structure.quantity),
+                f"{h.structure.open_price:+.2f}",
+                "-" if h.mark is None else f"{h.mark:+.2f}",
+                "-" if h.marked_at is None else _et_short(h.marked_at),
+                "-" if h.mark is None else _signed(unrealized_pnl(h.structure, h.mark)),
+            )
+            for h in held
+        ]
+        lines += [*_table(header, rows, "lllrrrlr"), ""]
+    return lines
+
+
+def _closed(day_log: DayLog) -> list[str]:
+    lines = [f"## Structures closed this day ({len(day_log.closed)})", ""]
+    if not day_log.closed:
+        return [*lines, "none", ""]
+    header = ("id", "engine", "kind", "qty", "closed at", "close price", "reason", "realized")
+    rows = [
+        (
+            str(s.id),
+            s.engine.value,
+            s.kind.value,
+            str(s.quantity),
+            _et_short(closed_at),
+            f"{price:+.2f}",
+            reason,
+            _signed(realized),
+        )
+        for s, closed_at, price, reason, realized in day_log.closed
+    ]
+    return [*lines, *_table(header, rows, "llllrrlr"), ""]
+
+
+def _activity(day_log: DayLog) -> list[str]:
+    fills, intents = len(day_log.fills), len(day_log.intents)
+    lines = [
+        "## Fills and intents",
+        "",
+        f"{fills} fills (one row each in {FILLS_CSV}); {intents} intents journaled this day.",
+        "",
+    ]
+    if not intents:
+        return lines
+    header = ("intent", "time", "kind", "engine", "structure", "qty", "limit", "status", "reason")
+    rows = [
+        (
+            str(j.id),
+            _et_short(j.created_at),
+            j.intent.kind.value,
+            j.intent.engine.value,
+            j.intent.structure_kind.value
+            + ("" if j.intent.structure_id is None else f" {j.intent.structure_id}"),
+            str(j.intent.quantity),
+            f"{j.intent.limit_price:+.2f}",
+            j.status + (f": {j.status_message}" if j.status_message else ""),
+            j.intent.reason,
+        )
+        for j in day_log.intents
+    ]
+    return [*lines, *_table(header, rows, "llllllrll"), ""]
+
+
+def _rolls(day_log: DayLog) -> list[str]:
+    lines = [f"## Rolls ({len(day_log.rolls)})", ""]
+    if not day_log.rolls:
+        return [*lines, f"none journaled (see {ROLLS_CSV})", ""]
+    header = ("time", "old structure", "new structure", "engine", "net price", "reason")
+    rows = [
+        (
+            _et_short(r.time),
+            str(r.old_structure_id),
+            str(r.new_structure_id),
+            r.engine.value,
+            f"{r.net_price:+.2f}",
+            r.reason,
+        )
+        for r in day_log.rolls
+    ]
+    return [*lines, *_table(header, rows, "lllrrl"), ""]
+
+
+def _macro(events: UpcomingEvents, day: date) -> list[str]:
+    lines = [f"## Next macro events (after {day.isoformat()})", ""]
+    if isinstance(events, str):
+        return [*lines, events, ""]
+    if not events:
+        return [*lines, "none in the macro events file", ""]
+    rows = [(e.day.isoformat(), f"{e.day:%a}", e.kind, e.time_et, e.status) for e in events]
+    return [*lines, *_table(("date", "day", "event", "time ET", "status"), rows, "lllll"), ""]
+
+
+def _not_yet(title: str, why: str) -> list[str]:
+    return [f"## {title}", "", f"{NOT_YET} ({why}).", ""]
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> list[str]:
+    """Return a Markdown table; `align` has one letter per column, l (left) or r (right)."""
+    rule = ["---:" if a == "r" else "---" for a in align]
+    return [_row(header), _row(rule), *(_row(row) for row in rows)]
+
+
+def _row(cells: Sequence[str]) -> str:
+    escaped = (" ".join(cell.split()).replace("|", "\\|") for cell in cells)
+    return "| " + " | ".join(escaped) + " |"
+
+
+def _legs(legs: Sequence[Leg]) -> str:
+    return "; ".join(
+        f"{leg.side.value}{'' if leg.ratio == 1 else f' {leg.ratio}x'} {leg.contract.key}"
+        for leg in legs
+    )
+
+
+def _et(moment: datetime) -> str:
+    return moment.astimezone(NY).isoformat()
+
+
+def _et_short(moment: datetime) -> str:
+    return moment.astimezone(NY).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _blank(value: int | None) -> object:
+    return "" if value is None else value
+
+
+def _money(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _signed(value: float) -> str:
+    return f"{value:+,.2f}"
+
+
+# writing
+
+
+def render_day_log(day_log: DayLog) -> dict[str, bytes]:
+    """Return the four files of a day's folder by name."""
+    from bot.report_charts import equity_chart_png  # matplotlib loads only when reports are made
+
+    return {
+        FILLS_CSV: fills_csv(day_log.fills).encode(),
+        ROLLS_CSV: rolls_csv(day_log.rolls).encode(),
+        SUMMARY_MD: summary_markdown(day_log).encode(),
+        EQUITY_PNG: equity_chart_png(day_log.curve, day_log.day),
+    }
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Write `path` through a temporary file in its folder moved over it: all or nothing."""
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        os.fchmod(fd, 0o644)  # mkstemp makes 0600; a report is as readable as any other file
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _writer_of(data: bytes) -> Callable[[BinaryIO], object]:
+    return lambda handle: handle.write(data)
+
+
+def write_day_log(
+    journal: Journal, day: date, reports_dir: Path, macro_events_csv: Path = MACRO_EVENTS_CSV
+) -> WrittenDayLog:
+    """Write (or rewrite) `reports_dir/YYYY-MM-DD/` for `day` from the journal."""
+    day_log = gather_day_log(journal, day, macro_events_csv)
+    files = render_day_log(day_log)
+    folder = reports_dir / day.isoformat()
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        write_atomically(folder / name, _writer_of(data))
+    return WrittenDayLog(
+        folder,
+        len(day_log.fills),
+        len(day_log.intents),
+        len(day_log.rolls),
+        day_log.equity is not None,
+    )
+
+
+def write_day_log_safely(journal: Journal, day: date, reports_dir: Path) -> WrittenDayLog | None:
+    """Write the day's log; on any error log it and return None (the daemon goes on)."""
+    try:
+        written = write_day_log(journal, day, reports_dir)
+    except Exception as exc:
+        log.error(
+            "daily log not written",
+            day=day.isoformat(),
+            folder=str(reports_dir / day.isoformat()),
+            error=f"{type(exc).__name__}: {exc}",
+            exc_info=True,
+        )
+        return None
+    log.info(
+        "daily log written",
+        day=day.isoformat(),
+        folder=str(written.folder),
+        fills=written.fills,
+        intents=written.intents,
+    )
+    return written
+
+
+def with_daily_logs(config: AppConfig, enabled: bool) -> AppConfig:
+    """Return `config` with the daily log switched on or off (replay's --daily-logs)."""
+    reports = config.reports.model_copy(update={"enabled": enabled})
+    return config.model_copy(update={"reports": reports})

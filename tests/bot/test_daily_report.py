@@ -1,0 +1,597 @@
+"""The daily fill and roll log: the daemon writes reports/YYYY-MM-DD/ at the close, `alvh report`
+rebuilds it from the journal, replay writes it only with --daily-logs."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import struct
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+import pytest
+from sqlmodel import Session, select
+from structlog.testing import capture_logs
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.config import AppConfig
+from bot.daemon import run_daemon
+from bot.daily_report import (
+    FILLS_COLUMNS,
+    ROLLS_COLUMNS,
+    day_bounds,
+    gather_day_log,
+    summary_markdown,
+    upcoming_macro_events,
+    with_daily_logs,
+    write_atomically,
+    write_day_log,
+    write_day_log_safely,
+)
+from bot.replay import replay
+from broker.account import AccountSnapshot
+from broker.calendar import NY
+from broker.contracts import OptionContract, Right
+from broker.orders import Fill, Leg, Side, order_ref
+from broker.structures import Engine, Intent, IntentKind, StructureKind
+from storage.journal import Journal
+from storage.tables import EquityRow
+from strategies.signals.macro_calendar import parse_macro_events
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner(env={"COLUMNS": "200"})
+FILES = {"fills.csv", "rolls.csv", "summary.md", "equity.png"}
+DAYS = (date(2018, 1, 5), date(2018, 1, 8), date(2018, 1, 9))  # Fri, Mon (condor entry), Tue
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def config_for(tmp: Path, **reports: object) -> AppConfig:
+    return AppConfig.model_validate(
+        {
+            "database": {"url": f"sqlite:///{tmp / 'alvh.sqlite'}"},
+            "logging": {"json_path": str(tmp / "alvh.jsonl")},
+            "sim": {"start": "2018-01-05", "speed": 1e9, "venue_path": str(tmp / "venue.sqlite")},
+            "reports": {"dir": str(tmp / "reports"), **reports},
+        }
+    )
+
+
+def toml_for(tmp: Path) -> Path:
+    path = tmp / "test.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite:///{tmp / "alvh.sqlite"}"\n'
+        f'[logging]\njson_path = "{tmp / "alvh.jsonl"}"\n'
+        f'[sim]\nstart = 2018-01-05\nspeed = 1e9\nvenue_path = "{tmp / "venue.sqlite"}"\n'
+        f'[reports]\ndir = "{tmp / "reports"}"\n'
+    )
+    return path
+
+
+@dataclass(frozen=True)
+class Run:
+    tmp: Path
+    config: AppConfig
+    toml: Path
+
+    @property
+    def reports(self) -> Path:
+        return self.tmp / "reports"
+
+    def journal(self) -> Journal:
+        return Journal(self.config.database.url)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """Three simulated days through the daemon, writing their logs at each 16:20 close."""
+    tmp = tmp_path_factory.mktemp("daily")
+    config = config_for(tmp)
+    assert asyncio.run(run_daemon(config, until=DAYS[-1])) == 0
+    return Run(tmp, config, toml_for(tmp))
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def table_value(summary: str, label: str) -> str:
+    """Return the value cell of the two-column summary row whose label starts with `label`."""
+    for line in summary.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 2 and cells[0].startswith(label):
+            return cells[1]
+    raise AssertionError(f"no row {label!r} in the summary")
+
+
+def journal_fills_on(journal: Journal, day: date) -> list[Fill]:
+    return [f for f in journal.last_fills(100_000) if f.time.astimezone(NY).date() == day]
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_SIGNATURE and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+# the daemon's folders
+
+
+def test_each_trading_day_gets_a_folder_with_the_four_files_and_nothing_else(run: Run) -> None:
+    assert sorted(p.name for p in run.reports.iterdir()) == [d.isoformat() for d in DAYS]
+    for day in DAYS:
+        folder = run.reports / day.isoformat()
+        assert {p.name for p in folder.iterdir()} == FILES  # no temporary file left behind
+
+
+def test_fills_csv_has_the_columns_and_one_row_per_journaled_fill_of_the_day(run: Run) -> None:
+    journal = run.journal()
+    total = 0
+    for day in DAYS:
+        header, rows = read_csv(run.reports / day.isoformat() / "fills.csv")
+        assert tuple(header) == FILLS_COLUMNS
+        fills = journal_fills_on(journal, day)
+        assert len(rows) == len(fills)
+        assert {r["exec_id"] for r in rows} == {f.exec_id for f in fills}
+        total += len(rows)
+    assert total == journal.fill_count() == 4  # the Monday condor, four legs
+
+
+def test_a_fill_row_carries_the_journals_values_and_links(run: Run) -> None:
+    journal = run.journal()
+    _, rows = read_csv(run.reports / "2018-01-08" / "fills.csv")
+    by_exec = {f.exec_id: f for f in journal_fills_on(journal, date(2018, 1, 8))}
+    [condor] = journal.open_structures()
+    for row in rows:
+        fill = by_exec[row["exec_id"]]
+        assert isinstance(fill.contract, OptionContract)
+        assert datetime.fromisoformat(row["time_et"]) == fill.time
+        assert row["time_et"].endswith("-05:00")  # shown in New York time
+        assert row["order_ref"] == fill.order_ref == order_ref(int(row["intent_id"]))
+        assert int(row["structure_id"]) == condor.id
+        assert row["engine"] == "condor"
+        assert row["contract"] == fill.contract.key
+        assert float(row["strike"]) == fill.contract.strike
+        assert row["right"] == fill.contract.right.value
+        assert (row["side"], int(row["quantity"])) == (fill.side.value, fill.quantity)
+        assert (float(row["price"]), float(row["commission"])) == (fill.price, fill.commission)
+    assert [(r["time_et"], r["exec_id"]) for r in rows] == sorted(
+        (r["time_et"], r["exec_id"]) for r in rows
+    )
+
+
+def test_rolls_csv_has_the_planned_header_and_no_rows_until_rolls_are_journaled(run: Run) -> None:
+    for day in DAYS:
+        header, rows = read_csv(run.reports / day.isoformat() / "rolls.csv")
+        assert tuple(header) == ROLLS_COLUMNS
+        assert rows == []
+
+
+def test_summary_numbers_equal_the_journals_equity_rows(run: Run) -> None:
+    journal = run.journal()
+    with Session(journal.engine) as session:
+        equity = {r.day: r for r in session.exec(select(EquityRow)).all()}
+    assert sorted(equity) == list(DAYS)
+    for previous, day in zip((None, *DAYS), DAYS, strict=False):
+        summary = (run.reports / day.isoformat() / "summary.md").read_text()
+        row = equity[day]
+        assert table_value(summary, "net liquidation") == f"{row.net_liquidation:,.2f}"
+        assert table_value(summary, "cash") == f"{row.cash:,.2f}"
+        assert table_value(summary, "maintenance margin") == f"{row.maintenance_margin:,.2f}"
+        day_pnl = table_value(summary, "day P&L")
+        if previous is None:
+            assert day_pnl.startswith("n/a")
+        else:
+            change = row.net_liquidation - equity[previous].net_liquidation
+            assert day_pnl == f"{change:+,.2f}"
+
+
+def test_summary_lists_the_condor_with_its_mark_and_the_days_intent(run: Run) -> None:
+    journal = run.journal()
+    [condor] = journal.open_structures()
+    summary = (run.reports / "2018-01-08" / "summary.md").read_text()
+    assert "### condor (1)" in summary and "### vix (0)" in summary
+    [line] = [x for x in summary.splitlines() if x.startswith(f"| {condor.id} | iron_condor")]
+    assert all(leg.contract.key in line for leg in condor.legs)
+    assert "4 fills" in summary and "1 intents" in summary
+    intent = journal.intent(journal.open_intent_id(condor.id))
+    assert intent.reason in summary
+    assert table_value(summary, "unrealized, held structures with a mark (1 of 1)") != "+0.00"
+    friday = (run.reports / "2018-01-05" / "summary.md").read_text()
+    assert "### condor (0)" in friday and "0 fills" in friday
+
+
+def test_summary_says_what_is_not_available_yet_and_lists_the_next_macro_events(run: Run) -> None:
+    summary = (run.reports / "2018-01-09" / "summary.md").read_text()
+    for title in ("Greeks", "R2", "k", "Ratio", "Signals", "Commands applied"):
+        section = summary.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+        assert section.strip().startswith("not available yet"), title
+    events = parse_macro_events((ROOT / "config" / "macro_events.csv").read_text())
+    upcoming = sorted(e for e in ((e.day, e.kind) for e in events) if e[0] > date(2018, 1, 9))
+    first_day, first_kind = upcoming[0]
+    assert f"| {first_day.isoformat()} | {first_day:%a} | {first_kind} |" in summary
+
+
+def test_equity_png_is_a_png_of_sensible_size(run: Run) -> None:
+    for day in DAYS:
+        data = (run.reports / day.isoformat() / "equity.png").read_bytes()
+        assert png_size(data) == (900, 450)
+        assert 10_000 < len(data) < 500_000
+
+
+# alvh report
+
+
+def rebuild(run: Run, day: str, out: Path) -> str:
+    result = runner.invoke(
+        app, ["report", "--date", day, "--config", str(run.toml), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize("day", ["2018-01-05", "2018-01-09"])
+def test_alvh_report_rebuilds_a_day_byte_identically(run: Run, day: str, tmp_path: Path) -> None:
+    output = rebuild(run, day, tmp_path)
+    assert str(tmp_path / day) in output
+    original, rebuilt = run.reports / day, tmp_path / day
+    for name in ("fills.csv", "rolls.csv", "summary.md"):
+        assert (rebuilt / name).read_bytes() == (original / name).read_bytes(), name
+    png, png_again = (original / "equity.png").read_bytes(), (rebuilt / "equity.png").read_bytes()
+    assert png_size(png_again) == png_size(png)
+    assert abs(len(png_again) - len(png)) <= 0.05 * len(png)
+    assert {p.name for p in rebuilt.iterdir()} == FILES
+
+
+def test_a_day_whose_mark_was_replaced_later_is_rebuilt_without_a_mark(
+    run: Run, tmp_path: Path
+) -> None:
+    """The journal keeps the latest mark only: Monday's was replaced on Tuesday."""
+    rebuild(run, "2018-01-08", tmp_path)
+    original, rebuilt = run.reports / "2018-01-08", tmp_path / "2018-01-08"
+    for name in ("fills.csv", "rolls.csv"):
+        assert (rebuilt / name).read_bytes() == (original / name).read_bytes(), name
+    before = (original / "summary.md").read_text().splitlines()
+    after = (rebuilt / "summary.md").read_text().splitlines()
+    added = [line for line in after if line not in before]
+    removed = [line for line in before if line not in after]
+    assert len(added) == 3 and len(removed) == 2  # only the mark's lines changed
+    assert added[0] == "| unrealized, held structures with a mark (0 of 1) | +0.00 |"
+    assert "keeps only each structure's latest mark" in added[1]
+    assert added[2].endswith("| -10.35 | - | - | - |")  # the condor's row, mark unknown
+    assert removed[0].startswith("| unrealized, held structures with a mark (1 of 1) |")
+    assert removed[1].startswith(added[2].removesuffix(" - | - | - |"))
+
+
+def test_alvh_report_for_a_day_without_equity_or_fills_says_so(run: Run, tmp_path: Path) -> None:
+    output = rebuild(run, "2018-01-06", tmp_path)  # a Saturday
+    assert "no equity row journaled" in output
+    folder = tmp_path / "2018-01-06"
+    assert {p.name for p in folder.iterdir()} == FILES
+    summary = (folder / "summary.md").read_text()
+    assert "No equity row is journaled for 2018-01-06" in summary
+    assert read_csv(folder / "fills.csv") == (list(FILLS_COLUMNS), [])
+    assert png_size((folder / "equity.png").read_bytes()) == (900, 450)
+
+
+def test_alvh_report_writes_into_the_configs_reports_dir_by_default(run: Run) -> None:
+    result = runner.invoke(app, ["report", "--date", "2018-01-09", "--config", str(run.toml)])
+    assert result.exit_code == 0, result.output
+    assert str(run.reports / "2018-01-09") in result.output
+
+
+@pytest.mark.parametrize("bad", ["2018-02-30", "09/01/2018", "yesterday"])
+def test_alvh_report_with_a_bad_date_is_a_clear_error(run: Run, bad: str, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["report", "--date", bad, "--config", str(run.toml), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "is not a date (expected YYYY-MM-DD)" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rewriting_a_day_is_idempotent(run: Run, tmp_path: Path) -> None:
+    journal = run.journal()
+    write_day_log(journal, date(2018, 1, 9), tmp_path)
+    first = {p.name: p.read_bytes() for p in (tmp_path / "2018-01-09").iterdir()}
+    written = write_day_log(journal, date(2018, 1, 9), tmp_path)
+    again = {p.name: p.read_bytes() for p in written.folder.iterdir()}
+    assert again == first and set(again) == FILES
+
+
+# atomic writing and failures
+
+
+def test_a_write_that_fails_half_way_leaves_the_old_file_and_no_temporary_file(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "summary.md"
+    target.write_text("the old report\n")
+
+    def half_then_crash(handle: BinaryIO) -> None:
+        handle.write(b"the new rep")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        write_atomically(target, half_then_crash)
+    assert target.read_text() == "the old report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.md"]
+    write_atomically(target, lambda handle: handle.write(b"the new report\n"))
+    assert target.read_text() == "the new report\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.md"]
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_report_that_cannot_be_written_is_logged_and_does_not_raise(tmp_path: Path) -> None:
+    blocker = tmp_path / "reports"
+    blocker.write_text("a file where the reports folder should be")
+    with capture_logs() as logs:
+        assert write_day_log_safely(Journal.in_memory(), date(2018, 1, 5), blocker) is None
+    [event] = [e for e in logs if e["event"] == "daily log not written"]
+    assert event["log_level"] == "error" and event["day"] == "2018-01-05"
+
+
+async def test_the_daemon_keeps_trading_when_its_report_cannot_be_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    config = config_for(tmp_path, dir=str(blocker))
+    with capture_logs() as logs:
+        assert await run_daemon(config, until=date(2018, 1, 5)) == 0
+    assert any(e["event"] == "daily log not written" for e in logs)
+    journal = Journal(config.database.url)
+    assert [day for day, _ in journal.equity_curve()] == [date(2018, 1, 5)]
+
+
+async def test_the_daemon_writes_no_report_when_reports_are_disabled(tmp_path: Path) -> None:
+    config = config_for(tmp_path, enabled=False)
+    assert await run_daemon(config, until=date(2018, 1, 5)) == 0
+    assert not (tmp_path / "reports").exists()
+
+
+# replay
+
+
+async def test_replay_writes_no_daily_log_without_the_flag(tmp_path: Path) -> None:
+    config = config_for(tmp_path)  # reports.enabled is true: the flag alone decides in replay
+    day = date(2018, 1, 5)
+    await replay(config, day, day, tmp_path / "replay.sqlite")
+    assert not (tmp_path / "reports").exists()
+
+
+def test_alvh_replay_with_daily_logs_writes_a_folder_per_day_and_says_where(
+    tmp_path: Path,
+) -> None:
+    toml = toml_for(tmp_path)
+    result = runner.invoke(
+        app,
+        [
+            "replay",
+            "--start",
+            "2018-01-05",
+            "--end",
+            "2018-01-08",
+            "--config",
+            str(toml),
+            "--db",
+            str(tmp_path / "replay.sqlite"),
+            "--daily-logs",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    reports = tmp_path / "reports"
+    assert str(reports / "YYYY-MM-DD") in result.output
+    assert sorted(p.name for p in reports.iterdir()) == ["2018-01-05", "2018-01-08"]
+    _, rows = read_csv(reports / "2018-01-08" / "fills.csv")
+    assert len(rows) == Journal(f"sqlite:///{tmp_path / 'replay.sqlite'}").fill_count() == 4
+
+
+def test_with_daily_logs_switches_only_the_reports_flag() -> None:
+    config = AppConfig()
+    off = with_daily_logs(config, False)
+    assert off.reports.enabled is False and off.reports.dir == config.reports.dir
+    assert off.model_copy(update={"reports": config.reports}) == config
+    assert with_daily_logs(off, True).reports.enabled is True
+
+
+# the journal's facts, day by day (in-memory journal)
+
+EXPIRY = date(2018, 2, 16)
+
+
+def spxw(strike: float, right: Right) -> OptionContract:
+    return OptionContract("SPX", "SPXW", EXPIRY, strike, right)
+
+
+LEGS = (
+    Leg(spxw(2600.0, Right.PUT), Side.BUY),
+    Leg(spxw(2650.0, Right.PUT), Side.SELL),
+    Leg(spxw(2850.0, Right.CALL), Side.SELL),
+    Leg(spxw(2900.0, Right.CALL), Side.BUY),
+)
+
+
+def ny(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=NY)
+
+
+def intent(kind: IntentKind, reason: str, structure_id: int | None = None) -> Intent:
+    legs = LEGS if kind is IntentKind.OPEN else tuple(leg.reversed() for leg in LEGS)
+    return Intent(
+        kind, Engine.CONDOR, StructureKind.IRON_CONDOR, legs, 2, -2.0, reason, structure_id
+    )
+
+
+def fill(exec_id: str, ref: str, at: datetime, leg: Leg = LEGS[0]) -> Fill:
+    return Fill(exec_id, ref, leg.contract, leg.side, 2, 1.5, 1.25, at)
+
+
+MON, TUE, WED = date(2018, 1, 8), date(2018, 1, 9), date(2018, 1, 10)
+
+
+@pytest.fixture
+def journal() -> Journal:
+    """A condor opened Monday 10:00, marked Monday 15:45, closed Tuesday 11:00 for +290."""
+    journal = Journal.in_memory()
+    opening = journal.record_intent(intent(IntentKind.OPEN, "enter"), ny(MON, 10))
+    for n, leg in enumerate(LEGS):
+        journal.record_fill(fill(f"e{n}", order_ref(opening), ny(MON, 10, 1), leg))
+    structure_id = journal.open_structure(
+        intent_id=opening,
+        engine=Engine.CONDOR,
+        kind=StructureKind.IRON_CONDOR,
+        legs=LEGS,
+        quantity=2,
+        open_price=-2.0,
+        opened_at=ny(MON, 10, 1),
+    )
+    journal.record_marks({structure_id: -1.5}, ny(MON, 15, 45))
+    closing = journal.record_intent(
+        intent(IntentKind.CLOSE, "take profit | 50%\ncaptured", structure_id), ny(TUE, 11)
+    )
+    journal.record_fill(fill("c0", order_ref(closing), ny(TUE, 11, 1)))
+    journal.close_structure(
+        structure_id,
+        close_price=0.5,
+        closed_at=ny(TUE, 11, 1),
+        reason="take profit",
+        commissions=10.0,
+        intent_id=closing,
+    )
+    for day, nlv in ((MON, 1_000_100.0), (TUE, 1_000_290.0), (WED, 1_000_290.0)):
+        journal.record_equity(day, AccountSnapshot("DU1", ny(day, 16, 20), nlv, nlv, 0.0))
+    return journal
+
+
+def test_a_day_is_the_new_york_calendar_day_across_daylight_saving() -> None:
+    start, end = day_bounds(date(2018, 3, 11))  # clocks go forward: a 23-hour day
+    assert start.astimezone(UTC) == datetime(2018, 3, 11, 5, tzinfo=UTC)
+    assert end.astimezone(UTC) - start.astimezone(UTC) == timedelta(hours=23)
+
+
+def test_a_fill_late_in_the_evening_belongs_to_its_new_york_day(journal: Journal) -> None:
+    late = ny(WED, 23, 30)  # 04:30 UTC on Thursday
+    journal.record_fill(fill("late", "alvh-1", late))
+    assert [f.fill.exec_id for f in gather_day_log(journal, WED).fills] == ["late"]
+    assert gather_day_log(journal, date(2018, 1, 11)).fills == ()
+
+
+def test_realized_pnl_counts_on_the_closing_day_and_in_the_total_after(journal: Journal) -> None:
+    monday, tuesday, wednesday = (gather_day_log(journal, d) for d in (MON, TUE, WED))
+    realized = -(-2.0 + 0.5) * 100 * 2 - 10.0
+    assert [h.structure.id for h in monday.held] == [1] and monday.closed == ()
+    assert monday.realized_total == 0.0
+    assert tuesday.held == () and [c[4] for c in tuesday.closed] == [realized]
+    assert tuesday.realized_total == wednesday.realized_total == realized
+    assert wednesday.closed == ()
+    text = summary_markdown(tuesday)
+    assert table_value(text, "realized, structures closed this day (1)") == f"{realized:+,.2f}"
+    assert table_value(summary_markdown(monday), "unrealized") == f"{(-1.5 + 2.0) * 200:+,.2f}"
+
+
+def test_close_fills_name_the_structure_they_close(journal: Journal) -> None:
+    [linked] = gather_day_log(journal, TUE).fills
+    assert (linked.intent_id, linked.structure_id, linked.engine) == (2, 1, Engine.CONDOR)
+    opening = gather_day_log(journal, MON).fills
+    assert {(f.intent_id, f.structure_id) for f in opening} == {(1, 1)}
+
+
+def test_a_foreign_fill_has_no_intent_structure_or_engine(journal: Journal, tmp_path: Path) -> None:
+    journal.record_fill(fill("manual", "typed-in-tws", ny(WED, 12)))
+    written = write_day_log(journal, WED, tmp_path)
+    _, [row] = read_csv(written.folder / "fills.csv")
+    assert (row["order_ref"], row["intent_id"], row["structure_id"], row["engine"]) == (
+        "typed-in-tws",
+        "",
+        "",
+        "",
+    )
+
+
+def test_a_mark_journaled_after_the_day_is_not_shown_for_it(journal: Journal) -> None:
+    structure_id = journal.open_structure(
+        intent_id=journal.record_intent(intent(IntentKind.OPEN, "again"), ny(TUE, 10)),
+        engine=Engine.CONDOR,
+        kind=StructureKind.IRON_CONDOR,
+        legs=LEGS,
+        quantity=2,
+        open_price=-2.0,
+        opened_at=ny(TUE, 10),
+    )
+    journal.record_marks({structure_id: -1.0}, ny(WED, 10))
+    [tuesday] = gather_day_log(journal, TUE).held
+    [wednesday] = gather_day_log(journal, WED).held
+    assert (tuesday.mark, tuesday.marked_at) == (None, None)
+    assert (wednesday.mark, wednesday.marked_at) == (-1.0, ny(WED, 10))
+    text = summary_markdown(gather_day_log(journal, TUE))
+    assert "with a mark (0 of 1)" in text and "keeps only each structure's latest mark" in text
+
+
+def test_a_partial_close_later_shows_the_day_as_its_two_rows_of_the_same_size(
+    journal: Journal,
+) -> None:
+    opening = journal.record_intent(intent(IntentKind.OPEN, "third"), ny(TUE, 10))
+    structure_id = journal.open_structure(
+        intent_id=opening,
+        engine=Engine.CONDOR,
+        kind=StructureKind.IRON_CONDOR,
+        legs=LEGS,
+        quantity=3,
+        open_price=-2.0,
+        opened_at=ny(TUE, 10),
+    )
+    journal.close_structure(
+        structure_id, close_price=0.5, closed_at=ny(WED, 11), reason="trim", units=1
+    )
+    held_tuesday = gather_day_log(journal, TUE).held
+    assert sum(h.structure.quantity for h in held_tuesday) == 3
+    assert [h.structure.quantity for h in gather_day_log(journal, WED).held] == [2]
+
+
+def test_intent_reasons_are_listed_with_pipes_and_newlines_made_table_safe(
+    journal: Journal,
+) -> None:
+    text = summary_markdown(gather_day_log(journal, TUE))
+    [row] = [line for line in text.splitlines() if line.startswith("| 2 |")]
+    assert row.endswith("| take profit \\| 50% captured |")
+    assert "| close | condor | iron_condor 1 |" in row
+
+
+def test_the_first_equity_row_has_no_day_pnl_and_a_gap_day_compares_with_the_last_close(
+    journal: Journal,
+) -> None:
+    journal.record_equity(
+        date(2018, 1, 12), AccountSnapshot("DU1", ny(date(2018, 1, 12), 16, 20), 999_000.0, 0, 0)
+    )
+    assert table_value(summary_markdown(gather_day_log(journal, MON)), "day P&L") == (
+        "n/a (no earlier equity row)"
+    )
+    friday = summary_markdown(gather_day_log(journal, date(2018, 1, 12)))
+    assert table_value(friday, "day P&L (net liquidation since 2018-01-10)") == "-1,290.00"
+
+
+def test_macro_events_that_cannot_be_read_say_why(tmp_path: Path) -> None:
+    missing = upcoming_macro_events(tmp_path / "none.csv", MON)
+    assert isinstance(missing, str) and missing.startswith("not available yet: cannot read")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("date,event,time_et,status,source\n2018-01-09,NFP,08:30,ok,BLS\n")
+    broken = upcoming_macro_events(bad, MON)
+    assert isinstance(broken, str) and "unknown event 'NFP'" in broken
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "date,event,time_et,status,source\n2018-01-08,CPI,08:30,ok,BLS\n2018-01-09,PPI,08:30,ok,BLS\n"
+    )
+    upcoming = upcoming_macro_events(good, MON)
+    assert not isinstance(upcoming, str)
+    assert [(e.day, e.kind) for e in upcoming] == [(TUE, "PPI")]  # the day's own event is past
+
+
+def test_a_day_before_anything_was_journaled_still_renders(tmp_path: Path) -> None:
+    written = write_day_log(Journal.in_memory(), MON, tmp_path)
+    assert (written.fills, written.intents, written.rolls, written.has_equity) == (0, 0, 0, False)
+    assert png_size((written.folder / "equity.png").read_bytes()) == (900, 450)
+    assert io.BytesIO((written.folder / "fills.csv").read_bytes()).read().count(b"\n") == 1
