@@ -38,6 +38,7 @@ class DatabaseConfig(Frozen):
 class LoggingConfig(Frozen):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_path: str = Field(default="logs/alvh.jsonl", min_length=1)
+    keep_days: int = Field(default=30, ge=1, le=3650)
 
 
 class SimFeesConfig(Frozen):

@@ -1,8 +1,13 @@
-"""structlog set-up: readable console lines on stderr and JSON lines in a file."""
+"""structlog set-up: readable console lines on stderr and JSON lines in a file.
+
+The JSON-lines file rotates at midnight UTC: `alvh.jsonl` is today's, `alvh.jsonl.YYYY-MM-DD`
+the earlier days', and files older than `keep_days` are deleted.
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import sys
 from pathlib import Path
 
@@ -17,8 +22,10 @@ SHARED: list[Processor] = [
 ]
 
 
-def setup_logging(level: str, json_path: str | None, console: bool = True) -> None:
-    """Route structlog and stdlib logging to the console and to a JSON-lines file."""
+def setup_logging(
+    level: str, json_path: str | None, console: bool = True, keep_days: int = 30
+) -> None:
+    """Route structlog and stdlib logging to the console and to a daily JSON-lines file."""
     structlog.configure(
         processors=[*SHARED, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
@@ -44,7 +51,9 @@ def setup_logging(level: str, json_path: str | None, console: bool = True) -> No
         root.addHandler(to_console)
     if json_path:
         Path(json_path).parent.mkdir(parents=True, exist_ok=True)
-        to_file = logging.FileHandler(json_path, encoding="utf-8")
+        to_file = logging.handlers.TimedRotatingFileHandler(
+            json_path, when="midnight", utc=True, backupCount=keep_days, encoding="utf-8"
+        )
         to_file.setFormatter(
             structlog.stdlib.ProcessorFormatter(
                 processors=[
@@ -57,3 +66,4 @@ def setup_logging(level: str, json_path: str | None, console: bool = True) -> No
         )
         root.addHandler(to_file)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
