@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.commands_cli import register_commands
 from bot.config import AppConfig, load_config
 from bot.logs import setup_logging
 from broker.errors import ConfigError, LiveTradingRefused, MarketDataEnded
@@ -109,11 +110,13 @@ def run(
 
     cfg = _load(config)
     stop_day = _parse_day(until, "--until") if until else None
-    setup_logging(cfg.logging.level, cfg.logging.json_path)
+    setup_logging(cfg.logging.level, cfg.logging.json_path, keep_days=cfg.logging.keep_days)
     staleness = timedelta(seconds=lock_stale_after)
     try:
         with _journal_errors(config):
-            code = asyncio.run(run_daemon(cfg, stop_day, allow_live, lock_staleness=staleness))
+            code = asyncio.run(
+                run_daemon(cfg, stop_day, allow_live, lock_staleness=staleness, config_path=config)
+            )
     except LiveTradingRefused as exc:
         errors.print(f"[red]{exc}[/red]", soft_wrap=True)
         raise typer.Exit(3) from exc
@@ -318,3 +321,6 @@ def config_check(path: Annotated[Path, typer.Argument(help="Config file to check
     """Print `ok`, or every problem with its file, key, value found and what was expected."""
     _load(path)
     console.print("ok")
+
+
+register_commands(app)  # the override verbs and `alvh commands` (bot/commands_cli.py)

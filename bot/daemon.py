@@ -7,6 +7,10 @@ writes the lock's heartbeat every 30 s of wall time (asyncio's loop clock, whate
 clock does); should the lock turn out to be someone else's, the daemon stops with exit code 2.
 Every stop that runs the `finally` (signals, the end of the history, an error) releases the lock;
 a killed daemon leaves it behind, and the next start recognises it as stale.
+
+Override commands (bot/overrides.py) are applied once right after the start-up reconcile (so
+commands given while the daemon was down take effect then), at the start of every job, and by
+a task that polls the table every 5 s of wall time; all three hold the engine's job lock.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import asyncio
 import contextlib
 import signal
 from datetime import date, timedelta
+from pathlib import Path
 
 import structlog
 from sqlalchemy.engine import Engine as SqlEngine
@@ -23,6 +28,8 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.config import AppConfig
 from bot.driver import VirtualDriver
+from bot.engine import TradingEngine
+from bot.overrides import CommandApplier
 from bot.wiring import build_sim_system
 from broker.errors import MarketDataEnded
 from storage import daemon_lock, schema
@@ -32,6 +39,7 @@ from storage.journal import Journal
 log = structlog.get_logger("alvh.daemon")
 
 LOCK_LOST = "another daemon took over this journal's lock"
+COMMANDS_EVERY = timedelta(seconds=5)
 
 
 async def run_daemon(
@@ -41,8 +49,12 @@ async def run_daemon(
     *,
     lock_staleness: timedelta = DEFAULT_STALENESS,
     heartbeat_every: timedelta = HEARTBEAT_EVERY,
+    config_path: Path | None = None,
+    commands_every: timedelta = COMMANDS_EVERY,
 ) -> int:
     """Run the daemon until a signal, `until`, or the end of the simulated history; exit code.
+
+    `config_path` is the file `reload-config` re-reads (None: that command is rejected).
 
     Raise storage.schema.JournalUnavailable or storage.daemon_lock.DaemonAlreadyRunning when it
     cannot start on this journal.
@@ -68,7 +80,15 @@ async def run_daemon(
             why=lock.why_stale,
         )
     try:
-        return await _run(config, journal, lock.holder, until, allow_live, heartbeat_every)
+        return await _run(
+            config,
+            journal,
+            lock.holder,
+            until,
+            allow_live,
+            heartbeat_every,
+            (config_path, commands_every),
+        )
     finally:
         try:
             daemon_lock.release(journal.engine, lock.holder)
@@ -84,6 +104,7 @@ async def _run(
     until: date | None,
     allow_live: bool,
     heartbeat_every: timedelta,
+    commands_from: tuple[Path | None, timedelta],
 ) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -105,8 +126,16 @@ async def _run(
             speed=config.sim.speed,
             pid=holder.pid,
         )
+        polling = asyncio.Event()
+        poller: asyncio.Task[None] | None = None
         try:
             await system.engine.start()
+            applier = CommandApplier(system.engine, commands_from[0])
+            system.engine.before_job = applier.apply_pending
+            await system.engine.between_jobs(applier.apply_pending)
+            poller = asyncio.create_task(
+                poll_commands(system.engine, applier, commands_from[1], polling)
+            )
             driver = VirtualDriver(
                 system.clock, system.jobs, system.calendar, system.engine.run_job, config.sim.speed
             )
@@ -114,6 +143,9 @@ async def _run(
         except MarketDataEnded as exc:
             why = str(exc)
         finally:
+            polling.set()
+            if poller is not None:
+                await poller  # lets a command being applied finish
             await system.engine.stop()
     finally:
         stop.set()
@@ -141,6 +173,18 @@ async def keep_lock(
             stop.set()
             return LOCK_LOST
     return None
+
+
+async def poll_commands(
+    engine: TradingEngine, applier: CommandApplier, every: timedelta, stop: asyncio.Event
+) -> None:
+    """Apply pending commands every `every` of wall time, between jobs, until `stop`."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=every.total_seconds())
+        if stop.is_set():
+            return
+        await engine.between_jobs(applier.apply_pending)
 
 
 def _describe_holder(engine: SqlEngine) -> str:

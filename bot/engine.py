@@ -1,23 +1,28 @@
 """One engine cycle: snapshot -> decide -> risk check -> execute -> journal.
 
 `run_job` is the table of contents of what each scheduled job does; one job runs at a
-time, and the errors the bot expects are caught here, in one place.
+time, and the errors the bot expects are caught here, in one place. Override commands
+(bot/overrides.py) run through `before_job` at the start of every job and through
+`between_jobs`, both under the same lock, so never during a cycle; a cycle screens its intents
+against the runtime state they set (paused, killed, skip the next entry).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
 from bot.clock import Clock
 from bot.config import AppConfig
 from bot.daily_report import write_day_log_safely
-from bot.executor import Executor
+from bot.executor import Executor, Outcome
 from bot.jobs import JobName
+from bot.overrides import screen_intents
 from bot.reconcile import reconcile
 from bot.snapshots import market_snapshot, portfolio_state
 from broker.calendar import NY
@@ -26,6 +31,8 @@ from broker.market import MarketSnapshot
 from broker.orders import Order
 from broker.paper_guard import ensure_paper
 from broker.protocol import Broker
+from broker.structures import Intent
+from storage import commands
 from storage.journal import Journal
 from strategies.decide import decide_entry, decide_management
 from strategies.decision import Decision, PortfolioState
@@ -36,6 +43,7 @@ from strategies.risk import check_intent
 log = structlog.get_logger("alvh.engine")
 
 DecideFn = Callable[[MarketSnapshot, PortfolioState, StrategyParams, datetime], Decision]
+T = TypeVar("T")
 
 
 class TradingEngine:
@@ -59,6 +67,7 @@ class TradingEngine:
         self.executor = Executor(broker, journal, clock, config.execution)
         self._lock = asyncio.Lock()
         self.cycles = 0
+        self.before_job: Callable[[], Awaitable[object]] | None = None  # pending commands
 
     async def start(self) -> None:
         """Connect, refuse a live account, and reconcile: one path after a stop or a crash."""
@@ -83,7 +92,14 @@ class TradingEngine:
                 at=self.clock.now().astimezone(NY).isoformat(timespec="seconds"), job=name.value
             )
             with context:
+                if self.before_job is not None:
+                    await self.before_job()
                 await self._run_job(name)
+
+    async def between_jobs(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` under the job lock: after the running job, before the next one."""
+        async with self._lock:
+            return await work()
 
     async def _run_job(self, name: JobName) -> None:
         """Dispatch a job; a venue outage skips it (the next trigger retries)."""
@@ -110,19 +126,31 @@ class TradingEngine:
         decision = decide(snapshot, state, params, now)
         for skipped in decision.skips:
             log.info("skip", action=skipped.action, reason=skipped.reason)
-        for intent in decision.intents:
-            margin = None
-            if intent.structure_id is None:
-                probe = Order("what-if", intent.legs, intent.quantity, intent.limit_price)
-                margin = await self.broker.what_if(probe)
-            problem = check_intent(intent, state, params, margin)
-            if problem is not None:
-                intent_id = self.journal.record_intent(intent, now)
-                self.journal.set_intent_status(intent_id, "rejected", f"risk check: {problem}")
-                log.warning("intent refused by risk check", intent_id=intent_id, reason=problem)
-                continue
-            await self.executor.execute(intent)
+        runtime = commands.runtime_state(self.journal.engine)
+        intents, screened = screen_intents(decision.intents, runtime, entry)
+        for skipped in screened:
+            log.info("skip", action=skipped.action, reason=skipped.reason)
+        if entry and runtime.skip_next_entry:  # this entry window was the one to skip
+            commands.set_runtime(self.journal.engine, {"skip_next_entry": False})
+        for intent in intents:
+            await self.execute_checked(intent, state, now)
             state = await portfolio_state(self.broker, self.journal)
+
+    async def execute_checked(
+        self, intent: Intent, state: PortfolioState, now: datetime
+    ) -> Outcome | None:
+        """Risk-check an intent and execute it; journal a refusal and return None."""
+        margin = None
+        if intent.structure_id is None:
+            probe = Order("what-if", intent.legs, intent.quantity, intent.limit_price)
+            margin = await self.broker.what_if(probe)
+        problem = check_intent(intent, state, self.config.strategy, margin)
+        if problem is not None:
+            intent_id = self.journal.record_intent(intent, now)
+            self.journal.set_intent_status(intent_id, "rejected", f"risk check: {problem}")
+            log.warning("intent refused by risk check", intent_id=intent_id, reason=problem)
+            return None
+        return await self.executor.execute(intent)
 
     def _record_marks(self, state: PortfolioState, snapshot: MarketSnapshot) -> None:
         marks = {

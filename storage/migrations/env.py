@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
+import storage.commands  # registers the commands, runtime_state and rolls tables
 import storage.daemon_lock  # registers the daemon_lock table
 import storage.tables  # registers the journal tables on SQLModel.metadata
 
