@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from bot.cli_group import VerbGroup
 from bot.commands_cli import register_commands
 from bot.config import AppConfig, load_config
 from bot.logs import setup_logging
@@ -27,14 +28,15 @@ from broker.sim.venue_store import VenueFileError
 DEFAULT_CONFIG = Path("config/default.toml")
 
 app = typer.Typer(
+    cls=VerbGroup,
     help="ALVH: paper-trade SPX iron condors with an adaptive VIX hedge layer.",
     no_args_is_help=True,
     add_completion=False,
 )
-config_app = typer.Typer(help="Work with configuration files.", no_args_is_help=True)
+config_app = typer.Typer(cls=VerbGroup, help="Work with configuration files.", no_args_is_help=True)
 app.add_typer(config_app, name="config")
 db_app = typer.Typer(
-    help="The journal's database: schema status and upgrade.", no_args_is_help=True
+    cls=VerbGroup, help="The journal's database: schema status and upgrade.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
 console = Console()

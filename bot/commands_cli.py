@@ -25,6 +25,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bot.cli_group import VerbGroup
 from broker.structures import Engine, StructureKind
 from storage.commands import (
     HEDGE_SCALE_RANGE,
@@ -42,7 +43,9 @@ if TYPE_CHECKING:  # storage.journal is imported when a command runs, not for --
 console = Console()
 errors = Console(stderr=True)
 commands_app = typer.Typer(
-    help="The override commands: list them, cancel a pending one.", no_args_is_help=True
+    cls=VerbGroup,
+    help="The override commands: list them, cancel a pending one.",
+    no_args_is_help=True,
 )
 
 DEFAULT_CONFIG = Path("config/default.toml")

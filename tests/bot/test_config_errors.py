@@ -125,3 +125,12 @@ def test_a_bad_user_csv_names_the_file_line_and_column(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "spx.csv" in result.output and "line 3" in result.output
     assert "high" in result.output and "Traceback" not in result.output
+
+
+def test_an_unknown_verb_is_named_with_the_choices() -> None:
+    result = runner.invoke(app, ["pase"])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "'pase'" in text and "pause" in text and "flatten" in text and "reload-config" in text
+    nested = runner.invoke(app, ["commands", "purge"])
+    assert nested.exit_code == 2 and "list, cancel" in " ".join(nested.output.split())
