@@ -10,9 +10,8 @@ Modeling choices:
 - Positions are the structures opened before the end of the day and not closed by then. A
   structure split by a partial close after the day shows as its two journal rows.
 - Unrealized P&L is (mark - open price) x multiplier x quantity from the structure's mark (its
-  net mid per unit, as `alvh status` shows it). The journal keeps only the latest mark of each
-  structure: a day whose structures were marked again on a later day no longer has its own mark,
-  and the report says so instead of showing a later one.
+  net mid per unit, as `alvh status` shows it): the last mark journaled by the end of the day,
+  from the daily mark history (`structure_marks`), so a rebuilt day shows that day's marks.
 - Day P&L is the change in net liquidation since the previous equity row (the last daily close
   before this day), commissions and fees included.
 - Realized P&L: of the structures closed during the day, and in total up to the day's end.
@@ -273,8 +272,8 @@ def _pnl(day_log: DayLog) -> list[str]:
     lines = ["## P&L", "", *_table(("measure", "value"), rows, "lr"), ""]
     if len(marked) < len(day_log.held):
         lines += [
-            "A structure without a mark has none journaled by the end of this day: the journal "
-            "keeps only each structure's latest mark, and a later one replaces this day's.",
+            "A structure without a mark had none journaled by the end of this day (journals "
+            "from before the daily mark history keep only each structure's latest mark).",
             "",
         ]
     return lines

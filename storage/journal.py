@@ -17,9 +17,11 @@ from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, create_engine, or_, select
 
 from broker.account import AccountSnapshot
+from broker.calendar import NY
 from broker.orders import Fill, Leg, Order, OrderState, OrderStatus
 from broker.structures import Engine, Intent, Structure, StructureKind
 from storage import codec, schema
+from storage.commands import RollRow
 from storage.tables import (
     IN_FLIGHT_STATUSES,
     EquityRow,
@@ -27,6 +29,7 @@ from storage.tables import (
     IntentRow,
     IntentStatus,
     LegRow,
+    MarkRow,
     OrderEventRow,
     OrderRow,
     StructureRow,
@@ -461,13 +464,28 @@ class Journal:
             return row.open_intent_id
 
     def record_marks(self, marks: dict[int, float], at: datetime) -> None:
-        """Store the latest net value per unit of open structures (one transaction)."""
+        """Store the latest net value per unit of open structures (one transaction).
+
+        The structure row keeps the latest mark; `structure_marks` keeps the last one of each
+        New York day, so a past day's log can be rebuilt with that day's marks.
+        """
+        day = at.astimezone(NY).date()
         with self._transaction() as session:
             for structure_id, mark in marks.items():
                 row = session.get(StructureRow, structure_id)
                 if row is not None and row.status == StructureStatus.OPEN.value:
                     row.mark, row.marked_at = mark, at
                     session.add(row)
+                    kept = session.exec(
+                        select(MarkRow).where(
+                            MarkRow.structure_id == structure_id, MarkRow.day == day
+                        )
+                    ).first()
+                    kept = kept or MarkRow(
+                        structure_id=structure_id, day=day, mark=mark, marked_at=at
+                    )
+                    kept.mark, kept.marked_at = mark, at
+                    session.add(kept)
 
     def open_marks(self) -> dict[int, tuple[float, datetime]]:
         """Return the latest (mark, time) of each open structure that has one."""
@@ -628,8 +646,8 @@ class Journal:
     def structures_held_at(self, at: datetime) -> list[HeldStructure]:
         """Return the structures opened before `at` and not closed by then, by id.
 
-        The journal keeps only the latest mark of a structure: it is given when it was
-        journaled before `at`, otherwise the mark is None (that moment's mark is not kept).
+        Each comes with its last mark journaled before `at` (from the daily mark history;
+        journals older than that history fall back to the latest mark when it precedes `at`).
         """
         with self._transaction() as session:
             rows = session.exec(
@@ -643,6 +661,14 @@ class Journal:
             structures = _structures(session, rows)
             held: list[HeldStructure] = []
             for row, structure in zip(rows, structures, strict=True):
+                kept = session.exec(
+                    select(MarkRow)
+                    .where(MarkRow.structure_id == row.id, col(MarkRow.marked_at) < at)
+                    .order_by(col(MarkRow.marked_at).desc())
+                ).first()
+                if kept is not None:
+                    held.append(HeldStructure(structure, kept.mark, kept.marked_at))
+                    continue
                 known = row.marked_at is not None and row.marked_at < at
                 held.append(
                     HeldStructure(
@@ -669,14 +695,24 @@ class Journal:
             return float(total or 0.0)
 
     def rolls_between(self, start: datetime, end: datetime) -> list[JournaledRoll]:
-        """Return the rolls journaled in [start, end), oldest first (none until rolls exist).
-
-        TODO(strategy issue: "condor defence and rolls"): the journal has no rolls table yet;
-        that issue adds it (rolls linking the old and the new structure, with the reason and
-        the net credit or debit). Query it here then; until then there is nothing to return.
-        """
-        del start, end
-        return []
+        """Return the rolls journaled in [start, end), oldest first (today: `alvh roll`)."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(RollRow)
+                .where(col(RollRow.time) >= start, col(RollRow.time) < end)
+                .order_by(col(RollRow.time), col(RollRow.id))
+            ).all()
+            return [
+                JournaledRoll(
+                    r.time,
+                    r.old_structure_id,
+                    r.new_structure_id,
+                    Engine(r.engine),
+                    r.reason,
+                    r.net_price,
+                )
+                for r in rows
+            ]
 
 
 def _id(value: int | None) -> int:

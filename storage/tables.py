@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import DateTime, Dialect, Text
+from sqlalchemy import DateTime, Dialect, Text, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -161,6 +161,19 @@ class LegRow(SQLModel, table=True):
     exchange: str
     side: str
     ratio: int
+
+
+class MarkRow(SQLModel, table=True):
+    """The last mark of each structure on each New York day: day logs rebuild from it."""
+
+    __tablename__ = "structure_marks"
+    __table_args__ = (UniqueConstraint("structure_id", "day", name="uq_structure_marks_day"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    structure_id: int = Field(foreign_key="structures.id", index=True)
+    day: date
+    mark: float
+    marked_at: datetime = Field(sa_type=UTCDateTime)
 
 
 class EquityRow(SQLModel, table=True):

@@ -1,0 +1,86 @@
+"""The daily mark history: a past moment is seen with the marks journaled by then."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, select
+
+from broker.contracts import OptionContract, Right
+from broker.orders import Leg, Side
+from broker.structures import Engine, Intent, IntentKind, StructureKind
+from storage.journal import Journal
+from storage.tables import MarkRow
+
+MON_1545 = datetime(2018, 2, 12, 20, 45, tzinfo=UTC)  # 15:45 New York
+MON_1000 = datetime(2018, 2, 12, 15, 0, tzinfo=UTC)
+LEGS = tuple(
+    Leg(OptionContract("SPX", "SPXW", datetime(2018, 3, 16).date(), k, r), side)
+    for k, r, side in (
+        (2600.0, Right.PUT, Side.BUY),
+        (2650.0, Right.PUT, Side.SELL),
+        (2850.0, Right.CALL, Side.SELL),
+        (2900.0, Right.CALL, Side.BUY),
+    )
+)
+
+
+def open_condor(journal: Journal, opened_at: datetime = MON_1000) -> tuple[int, int]:
+    intent = Intent(
+        IntentKind.OPEN, Engine.CONDOR, StructureKind.IRON_CONDOR, LEGS, 2, -2.35, "test"
+    )
+    intent_id = journal.record_intent(intent, opened_at)
+    structure_id = journal.open_structure(
+        intent_id=intent_id,
+        engine=Engine.CONDOR,
+        kind=StructureKind.IRON_CONDOR,
+        legs=LEGS,
+        quantity=2,
+        open_price=-2.35,
+        opened_at=opened_at,
+    )
+    return intent_id, structure_id
+
+
+def test_the_last_mark_of_each_new_york_day_is_kept_and_used_for_that_day() -> None:
+    journal = Journal.in_memory()
+    _, sid = open_condor(journal, opened_at=MON_1000 - timedelta(hours=1))
+    journal.record_marks({sid: -2.10}, MON_1000)
+    journal.record_marks({sid: -1.80}, MON_1545)  # replaces Monday's earlier mark
+    journal.record_marks({sid: -3.00}, MON_1545 + timedelta(days=1))  # Tuesday
+    with Session(journal._engine) as session:
+        kept = session.exec(select(MarkRow).order_by(MarkRow.day)).all()
+    assert [(r.day.isoformat(), r.mark) for r in kept] == [
+        ("2018-02-12", -1.80),
+        ("2018-02-13", -3.00),
+    ]
+    monday_night = datetime(2018, 2, 13, 5, 0, tzinfo=UTC)  # midnight New York
+    [held] = journal.structures_held_at(monday_night)
+    assert (held.mark, held.marked_at) == (-1.80, MON_1545)
+    [later] = journal.structures_held_at(MON_1545 + timedelta(days=2))
+    assert later.mark == -3.00
+    [before] = journal.structures_held_at(MON_1000)  # nothing journaled before it
+    assert before.mark is None
+
+
+def test_rolls_between_reads_the_rolls_table() -> None:
+    from storage.commands import RollRow
+
+    journal = Journal.in_memory()
+    _, old = open_condor(journal)
+    _, new = open_condor(journal)
+    with Session(journal._engine) as session:
+        session.add(
+            RollRow(
+                time=MON_1545,
+                old_structure_id=old,
+                new_structure_id=new,
+                engine="condor",
+                reason="operator roll",
+                net_price=-0.40,
+            )
+        )
+        session.commit()
+    [roll] = journal.rolls_between(MON_1000, MON_1545 + timedelta(seconds=1))
+    assert (roll.old_structure_id, roll.new_structure_id, roll.net_price) == (old, new, -0.40)
+    assert journal.rolls_between(MON_1000, MON_1545) == []
