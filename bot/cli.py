@@ -7,7 +7,7 @@ import asyncio
 import shlex
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -238,9 +238,14 @@ def report(
 
 
 @app.command()
-def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Show whether a daemon runs, open structures with legs and P&L, and the last fills."""
-    from bot.status_view import render_status
+def status(
+    config: ConfigOption = DEFAULT_CONFIG,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the same status as JSON, for scripts.")
+    ] = False,
+) -> None:
+    """Show the daemon, trading state, structures, orders, commands and account from the journal."""
+    from bot.status_view import gather_status, render_status, status_json
     from storage.journal import Journal
     from storage.schema import check_url
 
@@ -249,13 +254,15 @@ def status(config: ConfigOption = DEFAULT_CONFIG) -> None:
         check_url(cfg.database.url)
         journal = Journal(cfg.database.url)
     try:
-        console.print(
-            f"journal {_shown(cfg.database.url)} at {datetime.now().astimezone():%Y-%m-%d %H:%M}",
-            highlight=False,
+        report = gather_status(
+            journal, broker=cfg.account.broker, journal_label=_shown(cfg.database.url)
         )
-        render_status(journal, console)
     finally:
         journal.dispose()
+    if as_json:
+        typer.echo(status_json(report))
+    else:
+        render_status(report, console)
 
 
 @db_app.command("status")

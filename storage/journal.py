@@ -96,6 +96,24 @@ class JournaledRoll:
     net_price: float
 
 
+@dataclass(frozen=True, slots=True)
+class JournaledOrder:
+    """An order's latest journaled state with its intent (kind, engine, structure it acts on)."""
+
+    ref: str
+    intent_id: int
+    intent_kind: str
+    engine: Engine
+    structure_id: int | None
+    status: OrderStatus
+    quantity: int
+    filled: int
+    remaining: int
+    limit_price: float
+    placed_at: datetime
+    updated_at: datetime
+
+
 def _is_sqlite_memory(database: str | None) -> bool:
     return not database or database == ":memory:" or "mode=memory" in database
 
@@ -711,6 +729,68 @@ class Journal:
                     r.reason,
                     r.net_price,
                 )
+                for r in rows
+            ]
+
+    # read-only queries for `alvh status` (bot/status_view.py)
+
+    def working_orders(self) -> list[JournaledOrder]:
+        """Return the orders whose latest journaled state is pending, working or partial."""
+        live = [OrderStatus.PENDING.value, OrderStatus.WORKING.value, OrderStatus.PARTIAL.value]
+        with self._transaction() as session:
+            rows = session.exec(
+                select(OrderRow, IntentRow)
+                .join(IntentRow, col(IntentRow.id) == col(OrderRow.intent_id))
+                .where(col(OrderRow.status).in_(live))
+                .order_by(col(OrderRow.placed_at), col(OrderRow.id))
+            ).all()
+            return [
+                JournaledOrder(
+                    ref=order.ref,
+                    intent_id=order.intent_id,
+                    intent_kind=intent.kind,
+                    engine=Engine(intent.engine),
+                    structure_id=intent.structure_id,
+                    status=OrderStatus(order.status),
+                    quantity=order.quantity,
+                    filled=order.filled,
+                    remaining=order.remaining,
+                    limit_price=order.limit_price,
+                    placed_at=order.placed_at,
+                    updated_at=order.updated_at,
+                )
+                for order, intent in rows
+            ]
+
+    def last_order_update(self) -> datetime | None:
+        """Return when an order was last placed or last changed state, or None without orders."""
+        with self._transaction() as session:
+            return session.exec(select(func.max(OrderRow.updated_at))).one()
+
+    def last_market_time(self) -> datetime | None:
+        """Return the latest time the engine's clock journaled: a fill, an order, a mark, equity.
+
+        Commands and the daemon lock are left out: they carry the wall clock, which differs
+        from the engine's clock on the simulated exchange.
+        """
+        with self._transaction() as session:
+            times = [
+                session.exec(select(func.max(FillRow.time))).one(),
+                session.exec(select(func.max(OrderRow.updated_at))).one(),
+                session.exec(select(func.max(StructureRow.marked_at))).one(),
+                session.exec(select(func.max(EquityRow.time))).one(),
+            ]
+        known = [t for t in times if t is not None]
+        return max(known) if known else None
+
+    def last_equity_days(self, n: int = 2) -> list[EquityDay]:
+        """Return the balances of the last `n` journaled days, newest first."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(EquityRow).order_by(col(EquityRow.day).desc()).limit(n)
+            ).all()
+            return [
+                EquityDay(r.day, r.time, r.net_liquidation, r.cash, r.maintenance_margin)
                 for r in rows
             ]
 
