@@ -390,7 +390,8 @@ def wait_until(check: Any, seconds: float) -> Any:
 
 
 def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
-    every_day = '[schedule]\ncondor_entry = ["0 10 * * mon-fri"]\n'
+    # an entry window every day, one condor at a time: the roll's new condor is the only one
+    every_day = '[schedule]\ncondor_entry = ["0 10 * * mon-fri"]\n[strategy.condor]\nmax_open = 1\n'
     config = toml_config(tmp_path, 10080.0, every_day)
     url = f"sqlite:///{tmp_path / 'alvh.sqlite'}"
     early = alvh(config, "set", "ratio", "2")  # the daemon is down: applied when it starts
@@ -409,7 +410,7 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
 
     def cli_writes() -> None:  # another writer while the daemon writes fills
         writer = Journal(url)
-        while not stop_writing.is_set():
+        while not stop_writing.is_set() or len(written) < 10:  # at least 10, however fast
             ratio = {"name": "ratio", "value": 2}  # changes nothing: only the writes count
             written.append(commands.submit(writer.engine, CommandVerb.SET, ratio, "load"))
             time.sleep(0.05)
