@@ -15,7 +15,8 @@ Modeling choices:
 - Day P&L is the change in net liquidation since the previous equity row (the last daily close
   before this day), commissions and fees included.
 - Realized P&L: of the structures closed during the day, and in total up to the day's end.
-- Greeks, R2, k, the hedge ratio, signals and commands applied are not journaled yet; their
+- Greeks are the position greeks journaled with each structure's last mark of the day.
+- R2, k, the hedge ratio, signals and commands applied are not journaled yet; their
   sections say so. The next macro events come from config/macro_events.csv.
 - Each file is rendered in memory, then written to a temporary file in the day's folder and
   moved over the old one with os.replace: a crash leaves the old file or the new, never half.
@@ -40,7 +41,7 @@ from bot.status_view import unrealized_pnl
 from broker.calendar import NY
 from broker.contracts import OptionContract
 from broker.orders import Leg
-from broker.structures import Engine
+from broker.structures import Engine, PositionGreeks
 from storage.journal import (
     ClosedStructure,
     EquityDay,
@@ -93,6 +94,7 @@ class DayLog:
     intents: tuple[JournaledIntent, ...]
     rolls: tuple[JournaledRoll, ...]
     held: tuple[HeldStructure, ...]
+    greeks: dict[int, PositionGreeks]
     closed: tuple[ClosedStructure, ...]
     realized_total: float
     macro_events: UpcomingEvents
@@ -143,6 +145,7 @@ def gather_day_log(
         intents=tuple(journal.intents_between(start, end)),
         rolls=tuple(journal.rolls_between(start, end)),
         held=tuple(journal.structures_held_at(end)),
+        greeks=journal.greeks_held_at(end),
         closed=tuple(journal.structures_closed_between(start, end)),
         realized_total=journal.realized_pnl_before(end),
         macro_events=upcoming_macro_events(macro_events_csv, day),
@@ -214,10 +217,7 @@ def summary_markdown(day_log: DayLog) -> str:
         *_account(day_log),
         *_pnl(day_log),
         *_positions(day_log),
-        "## Greeks",
-        "",
-        f"{NOT_YET} (the journal keeps no greeks).",
-        "",
+        *_greeks(day_log),
         *_closed(day_log),
         *_activity(day_log),
         *_rolls(day_log),
@@ -382,6 +382,39 @@ def _macro(events: UpcomingEvents, day: date) -> list[str]:
         return [*lines, "none in the macro events file", ""]
     rows = [(e.day.isoformat(), f"{e.day:%a}", e.kind, e.time_et, e.status) for e in events]
     return [*lines, *_table(("date", "day", "event", "time ET", "status"), rows, "lllll"), ""]
+
+
+def _greeks(day_log: DayLog) -> list[str]:
+    """Position greeks at each held structure's last mark of the day, and their sum."""
+    lines = ["## Greeks", ""]
+    rows = [
+        (str(h.structure.id), h.structure.engine.value, day_log.greeks[h.structure.id])
+        for h in day_log.held
+        if h.structure.id in day_log.greeks
+    ]
+    if not rows:
+        return [*lines, "none journaled for the structures held at the end of this day.", ""]
+    total = rows[0][2]
+    for _, _, g in rows[1:]:
+        total = total + g
+    table = [
+        (sid, engine, f"{g.delta:+.2f}", f"{g.gamma:+.4f}", f"{g.vega:+,.0f}", f"{g.theta:+,.0f}")
+        for sid, engine, g in rows
+    ]
+    table.append(
+        (
+            "total",
+            "",
+            f"{total.delta:+.2f}",
+            f"{total.gamma:+.4f}",
+            f"{total.vega:+,.0f}",
+            f"{total.theta:+,.0f}",
+        )
+    )
+    header = ("id", "engine", "delta", "gamma", "vega $/vol pt", "theta $/day")
+    lines += _table(header, table, "llrrrr")
+    lines += ["", "At each structure's last mark of the day; delta in underlying units.", ""]
+    return lines
 
 
 def _not_yet(title: str, why: str) -> list[str]:

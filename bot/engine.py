@@ -37,7 +37,7 @@ from storage.journal import Journal
 from strategies.decide import decide_entry, decide_management
 from strategies.decision import Decision, PortfolioState
 from strategies.params import StrategyParams
-from strategies.pricing_of_legs import leg_problems, net_mid
+from strategies.pricing_of_legs import leg_problems, net_mid, position_greeks
 from strategies.risk import check_intent
 
 log = structlog.get_logger("alvh.engine")
@@ -153,13 +153,12 @@ class TradingEngine:
         return await self.executor.execute(intent)
 
     def _record_marks(self, state: PortfolioState, snapshot: MarketSnapshot) -> None:
-        marks = {
-            s.id: net_mid(s.legs, snapshot.leg_quotes)
-            for s in state.structures
-            if not leg_problems(s.legs, snapshot.leg_quotes)
-        }
+        quotes = snapshot.leg_quotes
+        priced = [s for s in state.structures if not leg_problems(s.legs, quotes)]
+        marks = {s.id: net_mid(s.legs, quotes) for s in priced}
+        greeks = {s.id: position_greeks(s.legs, s.quantity, s.multiplier, quotes) for s in priced}
         if marks:
-            self.journal.record_marks(marks, snapshot.time)
+            self.journal.record_marks(marks, snapshot.time, greeks)
 
     async def _daily_close(self) -> None:
         account = await self.broker.account()

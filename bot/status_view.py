@@ -20,7 +20,9 @@ Modeling choices:
   yet marked has none. Legs read like `-P2630 +P2490 -C2795 +C2840 2018-02-23`: side sign,
   ratio when above 1, right and strike (`FUT` for a future), then the expiry once when the legs
   share it (else after each leg); the trading class leads a leg only when the legs differ in it.
-- Greeks, k, the hedge ratio and the signals are not journaled yet: JSON gives null and lists
+- Greeks are the position greeks journaled with each structure's latest mark (delta in
+  underlying units, gamma per point, vega USD per vol point, theta USD per day), summed by engine.
+- k, the hedge ratio and the signals are not journaled yet: JSON gives null and lists
   them under `not_journaled`; the rich view says so. Nothing is computed from nothing: the only
   ratio shown is an override set with `alvh set ratio`.
 - Macro events: the next five from config/macro_events.csv (bot.daily_report reads it), from the
@@ -58,7 +60,7 @@ from rich.text import Text
 from broker.calendar import NY
 from broker.contracts import OptionContract
 from broker.orders import Fill, Leg, Side
-from broker.structures import Engine, Structure
+from broker.structures import Engine, PositionGreeks, Structure
 from storage import commands, daemon_lock
 from storage.commands import Command, RuntimeState
 from storage.daemon_lock import DEFAULT_STALENESS, LockHolder
@@ -69,7 +71,7 @@ LAST_COMMANDS = 10
 LAST_FILLS = 5
 NOT_JOURNALED = "not journaled yet"
 CONNECTION_NOTE = "connection state is not journaled yet"
-NOT_JOURNALED_ITEMS = ("broker connection state", "reconcile runs", "greeks", "k", "signals")
+NOT_JOURNALED_ITEMS = ("broker connection state", "reconcile runs", "k", "signals")
 
 
 def unrealized_pnl(structure: Structure, mark: float) -> float:
@@ -190,7 +192,18 @@ class StructureView:
     mark: float | None
     marked_at: datetime | None
     unrealized_pnl: float | None
-    greeks: None = None  # not journaled yet
+    greeks: GreeksView | None = None  # at the latest mark; None until marked with greeks
+
+
+@dataclass(frozen=True)
+class GreeksView:
+    """Position greeks: delta in underlying units, gamma per point, vega USD per vol point,
+    theta USD per day."""
+
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
 
 
 @dataclass(frozen=True)
@@ -332,7 +345,8 @@ def gather_status(
     (broker, connection: null, note, last_heartbeat_at, last_order_update_at, last_fill_at),
     `trading` (state, paused, killed, skip_next_entry, ratio_override, hedge_scale_override),
     `structures` (open ones: id, engine, kind, quantity, multiplier, opened_at, open_price, legs,
-    leg_details, mark, marked_at, unrealized_pnl, greeks: null), `working_orders` (ref,
+    leg_details, mark, marked_at, unrealized_pnl, greeks: {delta, gamma, vega, theta} or null),
+    `working_orders` (ref,
     intent_id, intent_kind, engine, structure_id, status, quantity, filled, remaining,
     limit_price, since, updated_at), `hedge` (k, ratio, ratio_source, hedge_scale, signals,
     note), `macro_events` (from_day, clock, events, problem), `commands` (the last ten, newest
@@ -345,7 +359,10 @@ def gather_status(
     daemon = _daemon(holder, now, host or socket.gethostname(), staleness)
     runtime = commands.runtime_state(journal.engine)
     marks = journal.open_marks()
-    structures = tuple(_structure(s, marks.get(s.id)) for s in journal.open_structures())
+    greeks = journal.open_greeks()
+    structures = tuple(
+        _structure(s, marks.get(s.id), greeks.get(s.id)) for s in journal.open_structures()
+    )
     fills = journal.last_fills(LAST_FILLS)
     counts = journal.structure_counts()
     return StatusReport(
@@ -421,7 +438,11 @@ def _hedge(runtime: RuntimeState) -> HedgeStatus:
     )
 
 
-def _structure(structure: Structure, mark: tuple[float, datetime] | None) -> StructureView:
+def _structure(
+    structure: Structure,
+    mark: tuple[float, datetime] | None,
+    greeks: PositionGreeks | None = None,
+) -> StructureView:
     return StructureView(
         id=structure.id,
         engine=structure.engine.value,
@@ -437,7 +458,12 @@ def _structure(structure: Structure, mark: tuple[float, datetime] | None) -> Str
         mark=round(mark[0], 4) if mark else None,
         marked_at=mark[1] if mark else None,
         unrealized_pnl=_cents(unrealized_pnl(structure, mark[0])) if mark else None,
+        greeks=_greeks_view(greeks) if greeks else None,
     )
+
+
+def _greeks_view(g: PositionGreeks) -> GreeksView:
+    return GreeksView(round(g.delta, 4), round(g.gamma, 6), _cents(g.vega), _cents(g.theta))
 
 
 def _order(order: JournaledOrder) -> OrderView:
@@ -633,7 +659,22 @@ def _structures(structures: Sequence[StructureView], console: Console) -> None:
                 Text("-" if s.unrealized_pnl is None else f"{s.unrealized_pnl:+,.0f}"),
             )
         console.print(table)
-    _print(console, f"greeks: {NOT_JOURNALED}")
+        _print(console, f"{engine.value} greeks at the marks: {_greeks_line(held)}")
+
+
+def _greeks_line(held: Sequence[StructureView]) -> str:
+    known = [s.greeks for s in held if s.greeks is not None]
+    if not known:
+        return "none journaled yet (they come with the first mark)"
+    delta = sum(g.delta for g in known)
+    gamma = sum(g.gamma for g in known)
+    vega = sum(g.vega for g in known)
+    theta = sum(g.theta for g in known)
+    partial = "" if len(known) == len(held) else f" ({len(known)} of {len(held)} structures)"
+    return (
+        f"delta {delta:+.2f}, gamma {gamma:+.4f}, vega {vega:+,.0f} $/vol pt, "
+        f"theta {theta:+,.0f} $/day{partial}"
+    )
 
 
 def _mark(s: StructureView) -> str:

@@ -66,3 +66,25 @@ class Intent:
     limit_price: float
     reason: str
     structure_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PositionGreeks:
+    """Greeks of a held position (all units x multiplier x quantity, signed).
+
+    delta: underlying units (SPX points of exposure per point, e.g. -3.2 is short 3.2 units);
+    gamma: change of that delta per point; vega: USD per vol point; theta: USD per day.
+    """
+
+    delta: float
+    gamma: float
+    vega: float
+    theta: float
+
+    def __add__(self, other: PositionGreeks) -> PositionGreeks:
+        return PositionGreeks(
+            self.delta + other.delta,
+            self.gamma + other.gamma,
+            self.vega + other.vega,
+            self.theta + other.theta,
+        )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -19,7 +19,7 @@ from sqlmodel import Session, col, create_engine, or_, select
 from broker.account import AccountSnapshot
 from broker.calendar import NY
 from broker.orders import Fill, Leg, Order, OrderState, OrderStatus
-from broker.structures import Engine, Intent, Structure, StructureKind
+from broker.structures import Engine, Intent, PositionGreeks, Structure, StructureKind
 from storage import codec, schema
 from storage.commands import RollRow
 from storage.tables import (
@@ -481,18 +481,26 @@ class Journal:
                 raise KeyError(f"no journaled structure {structure_id}")
             return row.open_intent_id
 
-    def record_marks(self, marks: dict[int, float], at: datetime) -> None:
-        """Store the latest net value per unit of open structures (one transaction).
+    def record_marks(
+        self,
+        marks: dict[int, float],
+        at: datetime,
+        greeks: Mapping[int, PositionGreeks] | None = None,
+    ) -> None:
+        """Store the latest net value per unit (and position greeks) of open structures.
 
         The structure row keeps the latest mark; `structure_marks` keeps the last one of each
-        New York day, so a past day's log can be rebuilt with that day's marks.
+        New York day, so a past day's log can be rebuilt with that day's marks. One transaction.
         """
         day = at.astimezone(NY).date()
+        greeks = greeks or {}
         with self._transaction() as session:
             for structure_id, mark in marks.items():
                 row = session.get(StructureRow, structure_id)
                 if row is not None and row.status == StructureStatus.OPEN.value:
+                    g = greeks.get(structure_id)
                     row.mark, row.marked_at = mark, at
+                    _set_greeks(row, g)
                     session.add(row)
                     kept = session.exec(
                         select(MarkRow).where(
@@ -503,7 +511,25 @@ class Journal:
                         structure_id=structure_id, day=day, mark=mark, marked_at=at
                     )
                     kept.mark, kept.marked_at = mark, at
+                    _set_greeks(kept, g)
                     session.add(kept)
+
+    def open_greeks(self) -> dict[int, PositionGreeks]:
+        """Return the position greeks at the latest mark of each open structure that has them."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(StructureRow).where(StructureRow.status == StructureStatus.OPEN.value)
+            ).all()
+            return {_id(r.id): g for r in rows if (g := _greeks_of(r)) is not None}
+
+    def greeks_held_at(self, at: datetime) -> dict[int, PositionGreeks]:
+        """Return the greeks of the last mark journaled before `at`, per structure that has them."""
+        with self._transaction() as session:
+            rows = session.exec(
+                select(MarkRow).where(col(MarkRow.marked_at) < at).order_by(col(MarkRow.marked_at))
+            ).all()
+            latest = {r.structure_id: r for r in rows}  # later rows replace earlier ones
+            return {sid: g for sid, r in latest.items() if (g := _greeks_of(r)) is not None}
 
     def open_marks(self) -> dict[int, tuple[float, datetime]]:
         """Return the latest (mark, time) of each open structure that has one."""
@@ -820,6 +846,21 @@ def _set_status(
 
 def _order_row(session: Session, ref: str) -> OrderRow | None:
     return session.exec(select(OrderRow).where(OrderRow.ref == ref)).first()
+
+
+def _set_greeks(row: StructureRow | MarkRow, greeks: PositionGreeks | None) -> None:
+    row.delta = greeks.delta if greeks else None
+    row.gamma = greeks.gamma if greeks else None
+    row.vega = greeks.vega if greeks else None
+    row.theta = greeks.theta if greeks else None
+
+
+def _greeks_of(row: StructureRow | MarkRow) -> PositionGreeks | None:
+    values = (row.delta, row.gamma, row.vega, row.theta)
+    if any(v is None for v in values):
+        return None
+    delta, gamma, vega, theta = (float(v) for v in values)  # type: ignore[arg-type]
+    return PositionGreeks(delta, gamma, vega, theta)
 
 
 def _split_off(session: Session, row: StructureRow, units: int) -> StructureRow:

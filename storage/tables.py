@@ -143,6 +143,10 @@ class StructureRow(SQLModel, table=True):
     realized_pnl: float | None = None
     mark: float | None = None  # last net value per unit (order convention), for status
     marked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    delta: float | None = None  # position greeks at the last mark (broker.structures)
+    gamma: float | None = None
+    vega: float | None = None
+    theta: float | None = None
 
 
 class LegRow(SQLModel, table=True):
@@ -174,6 +178,10 @@ class MarkRow(SQLModel, table=True):
     day: date
     mark: float
     marked_at: datetime = Field(sa_type=UTCDateTime)
+    delta: float | None = None
+    gamma: float | None = None
+    vega: float | None = None
+    theta: float | None = None
 
 
 class EquityRow(SQLModel, table=True):

@@ -6,6 +6,10 @@ from collections.abc import Mapping
 
 from broker.market import OptionQuote
 from broker.orders import Leg
+from broker.structures import PositionGreeks
+
+VOL_POINT = 0.01  # vega is quoted per 1.00 of vol
+DAYS_PER_YEAR = 365.0  # theta is quoted per year
 
 
 def net_mid(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> float:
@@ -32,3 +36,22 @@ def leg_problems(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> li
         elif (issue := quote.problem()) is not None:
             problems.append(issue)
     return problems
+
+
+def position_greeks(
+    legs: tuple[Leg, ...], quantity: int, multiplier: int, quotes: Mapping[str, OptionQuote]
+) -> PositionGreeks:
+    """Return the greeks of `quantity` units of `legs` (see PositionGreeks for the units).
+
+    Legs must have usable quotes (check `leg_problems` first): a missing leg raises KeyError.
+    """
+    scale = quantity * multiplier
+    delta = gamma = vega = theta = 0.0
+    for leg in legs:
+        g = quotes[leg.contract.key].greeks
+        weight = leg.signed_ratio * scale
+        delta += weight * g.delta
+        gamma += weight * g.gamma
+        vega += weight * g.vega * VOL_POINT
+        theta += weight * g.theta / DAYS_PER_YEAR
+    return PositionGreeks(delta, gamma, vega, theta)

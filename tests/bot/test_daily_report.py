@@ -208,9 +208,12 @@ def test_summary_lists_the_condor_with_its_mark_and_the_days_intent(run: Run) ->
 
 def test_summary_says_what_is_not_available_yet_and_lists_the_next_macro_events(run: Run) -> None:
     summary = (run.reports / "2018-01-09" / "summary.md").read_text()
-    for title in ("Greeks", "R2", "k", "Ratio", "Signals", "Commands applied"):
+    for title in ("R2", "k", "Ratio", "Signals", "Commands applied"):
         section = summary.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
         assert section.strip().startswith("not available yet"), title
+    greeks = summary.split("\n## Greeks\n", 1)[1].split("\n## ", 1)[0]
+    assert "| id | engine | delta | gamma | vega $/vol pt | theta $/day |" in greeks
+    assert "| total |" in greeks
     events = parse_macro_events((ROOT / "config" / "macro_events.csv").read_text())
     upcoming = sorted(e for e in ((e.day, e.kind) for e in events) if e[0] > date(2018, 1, 9))
     first_day, first_kind = upcoming[0]

@@ -192,6 +192,7 @@ def test_json_structures_match_the_journal(run: Run, report: dict[str, Any]) -> 
     journal = Journal(f"sqlite:///{run.db}")
     try:
         held, marks = journal.open_structures(), journal.open_marks()
+        greeks = journal.open_greeks()
     finally:
         journal.dispose()
     assert held, "the run opened no condor"
@@ -208,7 +209,13 @@ def test_json_structures_match_the_journal(run: Run, report: dict[str, Any]) -> 
         assert [d["contract"] for d in view["leg_details"]] == [
             leg.contract.key for leg in structure.legs
         ]
-        assert view["greeks"] is None
+        g = greeks[structure.id]  # journaled with the mark by the management cycles
+        assert view["greeks"] == pytest.approx(
+            {"delta": g.delta, "gamma": g.gamma, "vega": g.vega, "theta": g.theta},
+            rel=1e-3,
+            abs=0.01,
+        )
+        assert view["greeks"]["vega"] < 0 < view["greeks"]["theta"]  # a short condor
     total = sum(s["unrealized_pnl"] for s in report["structures"])
     assert report["account"]["unrealized_pnl"] == pytest.approx(total, abs=0.01)
 
@@ -241,7 +248,7 @@ def test_json_trading_state_and_overrides_come_from_runtime_state(report: dict[s
     }
     assert report["hedge"]["ratio"] == 2 and report["hedge"]["ratio_source"] == "override"
     assert report["hedge"]["k"] is None and report["hedge"]["signals"] is None
-    assert "greeks" in report["not_journaled"] and "hedge ratio" not in report["not_journaled"]
+    assert "greeks" not in report["not_journaled"] and "hedge ratio" not in report["not_journaled"]
 
 
 def test_json_working_order_and_broker_times(run: Run, report: dict[str, Any]) -> None:
@@ -332,7 +339,7 @@ def test_rich_output_fits_80_columns_and_shows_every_structure(
         assert f"{view['unrealized_pnl']:+,.0f}" in result.output
     assert "daemon not running" in result.output
     assert run.working_ref in result.output and "partial" in result.output
-    assert "greeks: not journaled yet" in result.output
+    assert "condor greeks at the marks: delta" in " ".join(result.output.split())
     assert "set ratio 2" in result.output and "no structure 999" in result.output
     assert "2 (override)" in result.output and "paused" in result.output
 
