@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -110,11 +111,19 @@ async def _run(
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, _on_signal, stop, sig)
-    heartbeat = asyncio.create_task(keep_lock(journal.engine, holder, heartbeat_every, stop))
+    running: list[TradingEngine] = []  # the engine, once built: its broker state is beaten
+
+    def broker_state() -> str | None:
+        return running[0].broker_state if running else None
+
+    heartbeat = asyncio.create_task(
+        keep_lock(journal.engine, holder, heartbeat_every, stop, broker_state)
+    )
     try:
         system = build_sim_system(
             config, journal, config.sim.start, pace=1.0 / config.sim.speed, allow_live=allow_live
         )
+        running.append(system.engine)
         last_day = min(until or system.history.last_day, system.history.last_day)
         log.info(
             "daemon starting",
@@ -155,16 +164,23 @@ async def _run(
 
 
 async def keep_lock(
-    engine: SqlEngine, holder: LockHolder, every: timedelta, stop: asyncio.Event
+    engine: SqlEngine,
+    holder: LockHolder,
+    every: timedelta,
+    stop: asyncio.Event,
+    broker_state: Callable[[], str | None] = lambda: None,
 ) -> str | None:
-    """Beat every `every` of wall time until `stop`; if the lock was lost, set `stop`, say so."""
+    """Beat every `every` of wall time until `stop`, with the broker connection state; if the
+    lock was lost, set `stop` and say so."""
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every.total_seconds())
         if stop.is_set():
             return None
         try:
-            mine = await asyncio.to_thread(daemon_lock.heartbeat, engine, holder)
+            mine = await asyncio.to_thread(
+                daemon_lock.heartbeat, engine, holder, None, broker_state()
+            )
         except DBAPIError as exc:  # a busy or briefly unreachable database: try next time
             log.warning("heartbeat not written", error=str(exc.orig))
             continue

@@ -67,11 +67,13 @@ class TradingEngine:
         self.executor = Executor(broker, journal, clock, config.execution)
         self._lock = asyncio.Lock()
         self.cycles = 0
+        self.broker_state = "not connected"  # reported with the daemon's heartbeat
         self.before_job: Callable[[], Awaitable[object]] | None = None  # pending commands
 
     async def start(self) -> None:
         """Connect, refuse a live account, and reconcile: one path after a stop or a crash."""
         await self.broker.connect()
+        self.broker_state = "connected"
         account = await self.broker.account()
         ensure_paper(
             account.account_id, self.port, self.config.account.allow_live, self.allow_live_cli
@@ -83,6 +85,7 @@ class TradingEngine:
         """Wait for the running job to finish, then disconnect."""
         async with self._lock:
             await self.broker.disconnect()
+            self.broker_state = "disconnected"
 
     async def run_job(self, name: JobName) -> None:
         """Run one scheduled job; never two at once."""
@@ -113,7 +116,10 @@ class TradingEngine:
             elif name is JobName.DAILY_CLOSE:
                 await self._daily_close()
         except BrokerUnavailable as exc:
+            self.broker_state = f"unavailable: {exc}"
             log.warning("job skipped: venue unavailable", error=str(exc))
+        else:
+            self.broker_state = "connected"
 
     async def _cycle(self, decide: DecideFn, entry: bool) -> None:
         now = self.clock.now().astimezone(NY)

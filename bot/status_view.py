@@ -9,10 +9,10 @@ Modeling choices:
   pid is gone from this host, or whose heartbeat is older than the staleness, is "stale" (the
   next `alvh run` takes it over); otherwise "running", with pid, host, start and heartbeat age on
   the wall clock. Either way status exits 0.
-- Broker connection: the journal holds no connection state and no reconcile runs. Status shows
-  what is known (the configured broker, the daemon's heartbeat, the last order update and the
-  last fill, both on the engine's clock) and says that the connection state is not journaled,
-  rather than inventing one.
+- Broker connection: the state the running daemon reported with its last heartbeat
+  (connected, unavailable with the venue's error, disconnected; "not reported yet" before the
+  first beat; none when no daemon runs), plus the last order update and the last fill on the
+  engine's clock. Reconcile runs are not journaled.
 - Trading state comes from `runtime_state`: killed outranks paused, paused outranks active. The
   ratio and hedge-scale overrides are shown when set.
 - Structures: the open ones, by engine. Unrealized P&L is (mark - open price) x multiplier x
@@ -70,8 +70,9 @@ NEXT_MACRO_EVENTS = 5
 LAST_COMMANDS = 10
 LAST_FILLS = 5
 NOT_JOURNALED = "not journaled yet"
-CONNECTION_NOTE = "connection state is not journaled yet"
-NOT_JOURNALED_ITEMS = ("broker connection state", "reconcile runs", "k", "signals")
+CONNECTION_NOTE = "as the running daemon reported it with its last heartbeat (every 30 s)"
+NO_CONNECTION_NOTE = "no running daemon: no connection"
+NOT_JOURNALED_ITEMS = ("reconcile runs", "k", "signals")
 
 
 def unrealized_pnl(structure: Structure, mark: float) -> float:
@@ -145,7 +146,7 @@ class DaemonStatus:
 
 @dataclass(frozen=True)
 class BrokerStatus:
-    """What the journal knows about the broker connection (its state itself is not journaled)."""
+    """The broker connection as the running daemon reported it with its heartbeat."""
 
     broker: str
     connection: str | None
@@ -342,7 +343,7 @@ def gather_status(
     The top-level keys, in the JSON of `status_json` as in the dataclass:
     `generated_at` (wall clock), `journal` (its URL, password hidden), `daemon` (state, pid,
     host, started_at, heartbeat_at, heartbeat_age_seconds, stale_reason, summary), `broker`
-    (broker, connection: null, note, last_heartbeat_at, last_order_update_at, last_fill_at),
+    (broker, connection or null, note, last_heartbeat_at, last_order_update_at, last_fill_at),
     `trading` (state, paused, killed, skip_next_entry, ratio_override, hedge_scale_override),
     `structures` (open ones: id, engine, kind, quantity, multiplier, opened_at, open_price, legs,
     leg_details, mark, marked_at, unrealized_pnl, greeks: {delta, gamma, vega, theta} or null),
@@ -371,8 +372,8 @@ def gather_status(
         daemon=daemon,
         broker=BrokerStatus(
             broker=broker,
-            connection=None,
-            note=CONNECTION_NOTE,
+            connection=_connection(journal, daemon),
+            note=CONNECTION_NOTE if daemon.state == "running" else NO_CONNECTION_NOTE,
             last_heartbeat_at=holder.heartbeat_at if holder else None,
             last_order_update_at=journal.last_order_update(),
             last_fill_at=fills[0].time if fills else None,
@@ -394,6 +395,14 @@ def gather_status(
         last_fills=tuple(_fill(f) for f in fills),
         not_journaled=NOT_JOURNALED_ITEMS + (() if runtime.ratio is not None else ("hedge ratio",)),
     )
+
+
+def _connection(journal: Journal, daemon: DaemonStatus) -> str | None:
+    """Return the broker state the running daemon last reported ("not reported yet" before
+    its first heartbeat); None when no daemon runs."""
+    if daemon.state != "running":
+        return None
+    return daemon_lock.broker_state(journal.engine) or "not reported yet"
 
 
 def _daemon(
@@ -616,7 +625,7 @@ def _overview(report: StatusReport, console: Console) -> None:
             ("heartbeat", heartbeat),
         ]
     rows += [
-        ("broker", f"{broker.broker}: {broker.note}"),
+        ("broker", f"{broker.broker}: {broker.connection or 'no connection'} ({broker.note})"),
         ("last order", _ts(broker.last_order_update_at)),
         ("last fill", _ts(broker.last_fill_at)),
         ("trading", trading.state),

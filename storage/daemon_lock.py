@@ -50,6 +50,7 @@ class DaemonLockRow(SQLModel, table=True):
     host: str
     started_at: datetime = Field(sa_type=UTCDateTime)
     heartbeat_at: datetime = Field(sa_type=UTCDateTime)
+    broker_state: str | None = None  # as the daemon saw it at its last heartbeat
 
 
 @dataclass(frozen=True)
@@ -196,11 +197,18 @@ def acquire(
     raise DaemonAlreadyRunning(holder, now)
 
 
-def heartbeat(engine: SqlEngine, holder: LockHolder, now: datetime | None = None) -> bool:
-    """Record that `holder` is alive; return False if the lock is no longer its own."""
-    statement = (
-        update(DaemonLockRow).where(*_is(holder)).values(heartbeat_at=now or datetime.now(UTC))
-    )
+def heartbeat(
+    engine: SqlEngine,
+    holder: LockHolder,
+    now: datetime | None = None,
+    broker_state: str | None = None,
+) -> bool:
+    """Record that `holder` is alive (and its broker connection state, when given); return
+    False if the lock is no longer its own."""
+    values: dict[str, object] = {"heartbeat_at": now or datetime.now(UTC)}
+    if broker_state is not None:
+        values["broker_state"] = broker_state
+    statement = update(DaemonLockRow).where(*_is(holder)).values(**values)
     with Session(engine) as session:
         changed = session.exec(statement).rowcount
         session.commit()
@@ -257,3 +265,10 @@ def _holder(row: DaemonLockRow) -> LockHolder:
     return LockHolder(
         pid=row.pid, host=row.host, started_at=row.started_at, heartbeat_at=row.heartbeat_at
     )
+
+
+def broker_state(engine: SqlEngine) -> str | None:
+    """Return the broker connection state the lock's daemon reported last, if any."""
+    with Session(engine) as session:
+        row = session.get(DaemonLockRow, LOCK_ID)
+        return None if row is None else row.broker_state

@@ -261,7 +261,7 @@ def test_json_working_order_and_broker_times(run: Run, report: dict[str, Any]) -
     assert (order["status"], order["filled"], order["remaining"]) == ("partial", 1, 1)
     assert order["limit_price"] == 3.6 and et(order["since"]) == ORDER_AT
     broker = report["broker"]
-    assert broker["connection"] is None and "not journaled" in broker["note"]
+    assert broker["connection"] is None and "no running daemon" in broker["note"]
     assert et(broker["last_order_update_at"]) == ORDER_AT + timedelta(minutes=1)
 
 

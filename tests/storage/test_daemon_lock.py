@@ -191,3 +191,16 @@ async def test_keep_lock_stops_the_daemon_when_the_lock_was_taken_over(engine: S
     stop = asyncio.Event()
     lost = await asyncio.wait_for(keep_lock(engine, mine, timedelta(seconds=0.01), stop), 5)
     assert lost == LOCK_LOST and stop.is_set()
+
+
+def test_the_heartbeat_carries_the_broker_state_for_status() -> None:
+    from sqlmodel import SQLModel, create_engine
+
+    engine = create_engine("sqlite://")
+    SQLModel.metadata.create_all(engine)
+    got = daemon_lock.acquire(engine, pid=4242, host="h")
+    assert daemon_lock.broker_state(engine) is None
+    assert daemon_lock.heartbeat(engine, got.holder, broker_state="connected")
+    assert daemon_lock.broker_state(engine) == "connected"
+    assert daemon_lock.heartbeat(engine, got.holder)  # no state given: the last one stays
+    assert daemon_lock.broker_state(engine) == "connected"
