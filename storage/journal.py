@@ -514,6 +514,25 @@ class Journal:
                     _set_greeks(kept, g)
                     session.add(kept)
 
+    def recovery_start(self) -> datetime | None:
+        """Return the earliest time an execution the journal lacks can have, or None for all.
+
+        Orders are worked one at a time and their fills journaled in order, so a missing fill
+        is either newer than the newest journaled fill or belongs to an order still in flight
+        (placed at or after its `placed_at`). None when the journal has no fill yet.
+        """
+        with self._transaction() as session:
+            newest = session.exec(select(func.max(FillRow.time))).one()
+            if newest is None:
+                return None
+            in_flight = session.exec(
+                select(func.min(OrderRow.placed_at))
+                .join(IntentRow, col(IntentRow.id) == col(OrderRow.intent_id))
+                .where(col(IntentRow.status).in_([st.value for st in IN_FLIGHT_STATUSES]))
+            ).one()
+            newest = _as_utc(newest)
+            return newest if in_flight is None else min(newest, _as_utc(in_flight))
+
     def open_greeks(self) -> dict[int, PositionGreeks]:
         """Return the position greeks at the latest mark of each open structure that has them."""
         with self._transaction() as session:
@@ -846,6 +865,11 @@ def _set_status(
 
 def _order_row(session: Session, ref: str) -> OrderRow | None:
     return session.exec(select(OrderRow).where(OrderRow.ref == ref)).first()
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Return an aggregate's datetime as tz-aware UTC (SQLite returns naive UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _set_greeks(row: StructureRow | MarkRow, greeks: PositionGreeks | None) -> None:

@@ -68,6 +68,7 @@ class SimExchange:
         self.state = loaded or VenueState(account_id, starting_cash)
         self.resumed = loaded is not None
         self._changed: set[str] = set()
+        self._live = {ref for ref, w in self.state.orders.items() if w.is_live}
         self._dirty = False
         self._saved_clock = self.state.clock
         self._connected = False
@@ -108,9 +109,11 @@ class SimExchange:
         if self.state.clock is None or now > self.state.clock:
             self.state.clock = now
         self._settle_expired(now)
-        for working in self.state.orders.values():
-            if working.is_live:
+        for ref in sorted(self._live, key=lambda r: self.state.orders[r].placed_at):
+            working = self.state.orders[ref]
+            if working.is_live:  # cancelled or filled since it was listed here
                 self._try_fill(working, now)
+        self._live = {ref for ref in self._live if self.state.orders[ref].is_live}
         return now
 
     def _commit(self) -> None:
@@ -243,6 +246,8 @@ class SimExchange:
             working.status, working.message = OrderStatus.REJECTED, problem
         else:
             self._try_fill(working, now)
+        if working.is_live:
+            self._live.add(order.ref)
         self._commit()
         return working.state()
 
@@ -379,7 +384,8 @@ class SimExchange:
             self.state.settlements.append(Settlement(now, contract, holding.quantity, price))
             del self.state.holdings[key]
             self._dirty = True
-        for ref, working in self.state.orders.items():
+        for ref in list(self._live):
+            working = self.state.orders[ref]
             if working.is_live and any(
                 now >= listings.last_trade_time(leg.contract) for leg in working.order.legs
             ):

@@ -84,3 +84,20 @@ def test_rolls_between_reads_the_rolls_table() -> None:
     [roll] = journal.rolls_between(MON_1000, MON_1545 + timedelta(seconds=1))
     assert (roll.old_structure_id, roll.new_structure_id, roll.net_price) == (old, new, -0.40)
     assert journal.rolls_between(MON_1000, MON_1545) == []
+
+
+def test_recovery_start_is_the_newest_fill_or_the_oldest_order_in_flight() -> None:
+    from broker.orders import Fill, Order, order_ref
+
+    journal = Journal.in_memory()
+    assert journal.recovery_start() is None  # nothing journaled: everything is wanted
+    intent_id, _ = open_condor(journal)
+    journal.record_order(intent_id, Order(order_ref(intent_id), LEGS, 2, -2.35), MON_1000)
+    fill = Fill("x-1", order_ref(intent_id), LEGS[0].contract, Side.BUY, 2, 1.0, 2.5, MON_1545)
+    assert journal.record_fill(fill)
+    journal.set_intent_status(intent_id, "filled", "")  # its order is done
+    assert journal.recovery_start() == MON_1545
+    pending = Intent(IntentKind.OPEN, Engine.CONDOR, StructureKind.IRON_CONDOR, LEGS, 1, -2.0, "t")
+    in_flight = journal.record_intent(pending, MON_1000)
+    journal.record_order(in_flight, Order(order_ref(in_flight), LEGS, 1, -2.0), MON_1000)
+    assert journal.recovery_start() == MON_1000  # an order still in flight goes back further
