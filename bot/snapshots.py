@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from broker.calendar import NY
 from broker.contracts import SPX, VIX, OptionContract, Right
-from broker.market import MarketSnapshot, OptionChain
+from broker.market import LegQuote, MarketSnapshot, OptionChain
 from broker.protocol import Broker
 from broker.structures import Structure
 from storage.journal import Journal
@@ -35,7 +35,9 @@ async def market_snapshot(
         for leg in s.legs
         if isinstance(leg.contract, OptionContract)
     }
-    leg_quotes = {q.contract.key: q for q in await broker.option_quotes(list(held.values()))}
+    leg_quotes: dict[str, LegQuote] = {
+        q.contract.key: q for q in await broker.option_quotes(list(held.values()))
+    }
     expiries: tuple[date, ...] = ()
     chains: dict[date, OptionChain] = {}
     if entry is not None:

@@ -71,6 +71,7 @@ class FutureContract:
 
 SPX = IndexContract("SPX")
 VIX = IndexContract("VIX")
+AD_NYSE = IndexContract("AD-NYSE", "NYSE")  # NYSE net advances (advancing minus declining issues)
 
 TradableContract = OptionContract | FutureContract
 Contract = IndexContract | OptionContract | FutureContract

@@ -6,7 +6,13 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from broker.contracts import IndexContract, OptionContract, Right, TradableContract
+from broker.contracts import (
+    FutureContract,
+    IndexContract,
+    OptionContract,
+    Right,
+    TradableContract,
+)
 
 
 def is_usable_price(value: float | None) -> bool:
@@ -92,6 +98,53 @@ class OptionQuote:
         return None
 
 
+# A future's greeks in its own underlying: one point per point, nothing else.
+FUTURE_GREEKS = Greeks(iv=0.0, delta=1.0, gamma=0.0, vega=0.0, theta=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class FutureQuote:
+    """A future's quote in the shape of an option quote, so combos of both price alike.
+
+    The future is its own underlying: delta 1, no gamma, vega or theta.
+    """
+
+    quote: Quote
+
+    @property
+    def contract(self) -> FutureContract:
+        contract = self.quote.contract
+        assert isinstance(contract, FutureContract)
+        return contract
+
+    @property
+    def greeks(self) -> Greeks:
+        return FUTURE_GREEKS
+
+    @property
+    def underlying_price(self) -> float:
+        return self.quote.price
+
+    def problem(self) -> str | None:
+        """Return why this future must not be traded on, or None when it is usable."""
+        return self.quote.problem()
+
+
+# The quote of any tradable leg: what pricing and greeks of a combo read.
+LegQuote = OptionQuote | FutureQuote
+
+
+@dataclass(frozen=True, slots=True)
+class DailyBar:
+    """One completed session of an index: SPX, VIX, or NYSE net advances (AD-NYSE)."""
+
+    day: date
+    open: float
+    high: float
+    low: float
+    close: float
+
+
 @dataclass(frozen=True, slots=True)
 class OptionChain:
     """Quotes of one expiry of one trading class, sorted by right then strike."""
@@ -106,11 +159,20 @@ class OptionChain:
 
 @dataclass(frozen=True, slots=True)
 class MarketSnapshot:
-    """Everything a decision may read about the market at one instant."""
+    """Everything a decision may read about the market at one instant.
+
+    `chains` are SPX option chains (only the expiries a decision needs), `leg_quotes` quote
+    every held leg (options and futures) by contract key, `futures` quote the listed VIX
+    futures by expiry, `vix_chains` are VIX option chains by expiry (asked for by the hedge
+    jobs only) and `sessions` are the trading days from today on (today first when it is one).
+    """
 
     time: datetime
     spx: Quote
     vix: Quote
     chains: dict[date, OptionChain] = field(default_factory=dict)
     expiries: tuple[date, ...] = ()
-    leg_quotes: dict[str, OptionQuote] = field(default_factory=dict)
+    leg_quotes: dict[str, LegQuote] = field(default_factory=dict)
+    futures: tuple[FutureQuote, ...] = ()
+    vix_chains: dict[date, OptionChain] = field(default_factory=dict)
+    sessions: tuple[date, ...] = ()

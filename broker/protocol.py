@@ -8,7 +8,7 @@ from typing import Protocol
 
 from broker.account import AccountSnapshot, MarginImpact, Position
 from broker.contracts import FutureContract, IndexContract, OptionContract
-from broker.market import OptionQuote, Quote
+from broker.market import DailyBar, OptionQuote, Quote
 from broker.orders import Fill, Order, OrderState
 
 
@@ -29,6 +29,12 @@ class Broker(Protocol):
 
     async def index_quote(self, index: IndexContract) -> Quote:
         """Return the current quote of an index."""
+
+    async def daily_bars(self, index: IndexContract, days: int) -> list[DailyBar]:
+        """Return up to `days` completed daily bars of an index, oldest first (none of today).
+
+        SPX and VIX bars are prices; AD-NYSE bars carry NYSE net advances of each session.
+        """
 
     async def option_expiries(self, symbol: str, trading_class: str) -> list[date]:
         """Return the listed expiries of an option class, ascending."""

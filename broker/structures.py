@@ -18,6 +18,7 @@ class StructureKind(StrEnum):
     IRON_CONDOR = "iron_condor"
     VERTICAL = "vertical"
     CALL_BLOCK = "call_block"
+    ADDON_CALLS = "addon_calls"  # the add-on call block bought in a low VIX RSI episode
     BACKSPREAD = "backspread"
     FUTURES_RUNG = "futures_rung"
 
@@ -25,6 +26,7 @@ class StructureKind(StrEnum):
 class IntentKind(StrEnum):
     OPEN = "open"
     CLOSE = "close"
+    ROLL = "roll"  # one combo: close part of a structure, open its replacement
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +57,13 @@ class Intent:
     """A decision to trade, with the reason a person can read; the executor carries it out.
 
     `limit_price` is the reference net price per unit at decision time (the executor walks
-    from there); `structure_id` names the structure a CLOSE acts on.
+    from there); `structure_id` names the structure a CLOSE or ROLL acts on.
+
+    A ROLL's `legs` are the one combo sent (the closing legs of the part rolled plus the opening
+    legs of its replacement); `result_legs` are the legs of the new structure per unit (the part
+    kept plus the replacement), and `carry_price` is the mid per unit of the part kept, in the
+    opening convention (what buying it would cost; 0 when nothing is kept). When the roll fills,
+    the old structure closes and the new one opens, linked by a roll record.
     """
 
     kind: IntentKind
@@ -66,6 +74,8 @@ class Intent:
     limit_price: float
     reason: str
     structure_id: int | None = None
+    result_legs: tuple[Leg, ...] = ()
+    carry_price: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from broker.account import AccountSnapshot
 from broker.structures import Engine, Intent, Structure
+from strategies.hedge_state import HedgeState
+from strategies.signals.macro_calendar import MacroEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +36,13 @@ def skip(action: str, reason: str) -> Decision:
 
 @dataclass(frozen=True, slots=True)
 class PortfolioState:
-    """The bot's own view of its book: the account and the structures it manages."""
+    """The bot's own view of its book: the account, the structures it manages, the hedge state
+    and the macro calendar (events in date order)."""
 
     account: AccountSnapshot
     structures: tuple[Structure, ...] = field(default_factory=tuple)
+    hedge: HedgeState = field(default_factory=HedgeState)
+    events: tuple[MacroEvent, ...] = ()
 
     def open_of(self, engine: Engine) -> tuple[Structure, ...]:
         return tuple(s for s in self.structures if s.engine is engine)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from broker.market import OptionQuote
+from broker.market import LegQuote
 from broker.orders import Leg
 from broker.structures import PositionGreeks
 
@@ -12,12 +12,12 @@ VOL_POINT = 0.01  # vega is quoted per 1.00 of vol
 DAYS_PER_YEAR = 365.0  # theta is quoted per year
 
 
-def net_mid(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> float:
+def net_mid(legs: tuple[Leg, ...], quotes: Mapping[str, LegQuote]) -> float:
     """Return the combo's net mid per unit: what buying it costs at mid (credit negative)."""
     return sum(leg.signed_ratio * quotes[leg.contract.key].quote.mid for leg in legs)
 
 
-def net_natural(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> float:
+def net_natural(legs: tuple[Leg, ...], quotes: Mapping[str, LegQuote]) -> float:
     """Return the combo's natural price per unit: buy legs at the ask, sell legs at the bid."""
     total = 0.0
     for leg in legs:
@@ -26,7 +26,7 @@ def net_natural(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> flo
     return total
 
 
-def leg_problems(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> list[str]:
+def leg_problems(legs: tuple[Leg, ...], quotes: Mapping[str, LegQuote]) -> list[str]:
     """Return why any leg cannot be priced now (missing, one-sided, crossed, NaN greeks)."""
     problems = []
     for leg in legs:
@@ -39,7 +39,7 @@ def leg_problems(legs: tuple[Leg, ...], quotes: Mapping[str, OptionQuote]) -> li
 
 
 def position_greeks(
-    legs: tuple[Leg, ...], quantity: int, multiplier: int, quotes: Mapping[str, OptionQuote]
+    legs: tuple[Leg, ...], quantity: int, multiplier: int, quotes: Mapping[str, LegQuote]
 ) -> PositionGreeks:
     """Return the greeks of `quantity` units of `legs` (see PositionGreeks for the units).
 

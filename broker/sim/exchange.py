@@ -27,7 +27,7 @@ from broker.account import AccountSnapshot, MarginImpact, Position
 from broker.contracts import FutureContract, IndexContract, OptionContract, Right
 from broker.errors import BrokerUnavailable
 from broker.margin import portfolio_margin
-from broker.market import OptionQuote, Quote
+from broker.market import DailyBar, OptionQuote, Quote
 from broker.orders import Fill, Leg, Order, OrderState, OrderStatus, Side
 from broker.sim.fees import FeeSchedule
 from broker.sim.listings import Product, product_of
@@ -136,6 +136,11 @@ class SimExchange:
         now = self._advance()
         self._commit()
         return self.market.index_quote(index, now)
+
+    async def daily_bars(self, index: IndexContract, days: int) -> list[DailyBar]:
+        now = self._advance()
+        self._commit()
+        return self.market.daily_bars(index, now, days)
 
     async def option_expiries(self, symbol: str, trading_class: str) -> list[date]:
         now = self._advance()

@@ -18,9 +18,10 @@ import numpy as np
 from broker.calendar import NY, TradingCalendar
 from broker.contracts import FutureContract, IndexContract, OptionContract, Right
 from broker.errors import MarketDataEnded
-from broker.market import Greeks, OptionQuote, Quote
+from broker.market import DailyBar, Greeks, OptionQuote, Quote
 from broker.pricing import PriceGreeks, black76_greeks, bs_greeks
 from broker.sim.book import Book, BookParams, future_book, option_book
+from broker.sim.history import DailyBar as HistoryBar
 from broker.sim.history import DailyHistory
 from broker.sim.intraday import intraday_level
 from broker.sim.listings import Listings, Product, product_of
@@ -94,6 +95,25 @@ class SimMarket:
         spx, vix = self.levels(now)
         level = {"SPX": spx, "VIX": vix}.get(index.symbol, float("nan"))
         return Quote(index, float("nan"), float("nan"), level, now)
+
+    def daily_bars(self, index: IndexContract, now: datetime, days: int) -> list[DailyBar]:
+        """Return up to `days` completed sessions before `now`'s session, oldest first.
+
+        SPX has its OHLC; VIX and AD-NYSE (net advances) have only a close, repeated.
+        """
+        day = now.astimezone(NY).date()
+        session = self.calendar.session(day)
+        last = day if session is not None and now >= session.close else day - timedelta(days=1)
+        dates, _spx, vix = self.history.closes(last, days)
+        if index.symbol == "SPX":
+            return [_spx_bar(self.history.bar(d)) for d in dates]
+        if index.symbol == "VIX":
+            return [DailyBar(d, v, v, v, v) for d, v in zip(dates, vix.tolist(), strict=True)]
+        if index.symbol == "AD-NYSE":
+            _, advances, declines = self.history.breadth(last, days)
+            net = (advances - declines).tolist()
+            return [DailyBar(d, n, n, n, n) for d, n in zip(dates, net, strict=True)]
+        return []
 
     # -- settlement --------------------------------------------------------------------------
     def settlement_price(self, contract: OptionContract | FutureContract) -> float:
@@ -251,3 +271,7 @@ def _option_quotes(
         quote = Quote(contract, bid, ask, float(g.price[i]), now, size, size)
         quotes.append(OptionQuote(quote, greeks, float(underlying[i])))
     return quotes
+
+
+def _spx_bar(bar: HistoryBar) -> DailyBar:
+    return DailyBar(bar.day, bar.open, bar.high, bar.low, bar.close)
