@@ -106,6 +106,12 @@ class ReportsConfig(Frozen):
     dir: str = Field(default="reports", min_length=1)
 
 
+class CalendarConfig(Frozen):
+    """The macro calendar: CPI, PPI and FOMC dates (user-editable; `alvh events add`)."""
+
+    events_csv: str = Field(default="config/macro_events.csv", min_length=1)
+
+
 class AppConfig(Frozen):
     """The whole configuration file."""
 
@@ -117,6 +123,7 @@ class AppConfig(Frozen):
     schedule: ScheduleConfig = ScheduleConfig()
     execution: ExecutionConfig = ExecutionConfig()
     reports: ReportsConfig = ReportsConfig()
+    calendar: CalendarConfig = CalendarConfig()
     strategy: StrategyParams = StrategyParams()
 
 

@@ -93,6 +93,8 @@ class ScenarioParams(Frozen):
     spx_move_pct: float = Field(default=-0.04, ge=-0.5, lt=0.0)
     vix_points_per_pct: float = Field(default=1.5, ge=0.0, le=10.0)  # per 1% SPX fall
     vix_reversion_per_year: float = Field(default=2.5, ge=0.0, le=50.0)  # futures respond less
+    rate: float = Field(default=0.02, ge=-0.05, le=0.25)  # for repricing options only
+    dividend_yield: float = Field(default=0.018, ge=0.0, le=0.2)
 
 
 class HedgeParams(Frozen):
