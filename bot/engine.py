@@ -31,7 +31,7 @@ from broker.market import MarketSnapshot
 from broker.orders import Order
 from broker.paper_guard import ensure_paper
 from broker.protocol import Broker
-from broker.structures import Intent
+from broker.structures import Intent, IntentKind
 from storage import commands
 from storage.journal import Journal
 from strategies.decide import decide_entry, decide_management
@@ -147,7 +147,7 @@ class TradingEngine:
     ) -> Outcome | None:
         """Risk-check an intent and execute it; journal a refusal and return None."""
         margin = None
-        if intent.structure_id is None:
+        if intent.kind is not IntentKind.CLOSE:  # opens and rolls add risk: what-if first
             probe = Order("what-if", intent.legs, intent.quantity, intent.limit_price)
             margin = await self.broker.what_if(probe)
         problem = check_intent(intent, state, self.config.strategy, margin)

@@ -13,10 +13,10 @@ import structlog
 from bot.clock import Clock
 from bot.config import ExecutionConfig
 from bot.pricing_walk import walk_prices
-from broker.contracts import OptionContract
+from bot.snapshots import quotes_of
 from broker.orders import Fill, Order, OrderState, OrderStatus, order_ref
 from broker.protocol import Broker
-from broker.structures import Intent
+from broker.structures import Intent, IntentKind
 from storage.journal import Journal
 from strategies.pricing_of_legs import leg_problems, net_mid, net_natural
 
@@ -79,10 +79,7 @@ class Executor:
         return await self.settle(intent_id, intent, state, await self.broker.executions(placed_at))
 
     async def _price_ladder(self, intent: Intent) -> list[float] | None:
-        contracts = [leg.contract for leg in intent.legs]
-        options = [c for c in contracts if isinstance(c, OptionContract)]
-        quotes = await self.broker.option_quotes(options)
-        by_key = {q.contract.key: q for q in quotes}
+        by_key = await quotes_of(self.broker, (leg.contract for leg in intent.legs))
         if leg_problems(intent.legs, by_key):
             return None
         mid = net_mid(intent.legs, by_key)
@@ -134,12 +131,16 @@ class Executor:
             self.journal.set_intent_status(intent_id, status, state.message)
             return Outcome(intent_id, state.status, 0, None, None)
         price = sum(f.side.sign * f.price * f.quantity for f in fills) / units
-        structure_id = self._book(intent_id, intent, units, price)
+        structure_id = self._book(intent_id, intent, units, price, fills)
         return Outcome(intent_id, state.status, units, price, structure_id)
 
-    def _book(self, intent_id: int, intent: Intent, units: int, price: float) -> int | None:
+    def _book(
+        self, intent_id: int, intent: Intent, units: int, price: float, fills: list[Fill]
+    ) -> int | None:
         now = self.clock.now()
         multiplier = intent.legs[0].contract.multiplier
+        if intent.kind is IntentKind.ROLL:
+            return self._book_roll(intent_id, intent, units, price, fills)
         if intent.structure_id is None:
             structure_id = self.journal.open_structure(
                 intent_id=intent_id,
@@ -191,3 +192,46 @@ class Executor:
             reason=intent.reason,
         )
         return closed_id
+
+    def _book_roll(
+        self, intent_id: int, intent: Intent, units: int, price: float, fills: list[Fill]
+    ) -> int:
+        """Close the rolled structure and open its replacement; return the new structure's id.
+
+        The roll's fills split into the closing legs (contracts of the old structure) and the
+        opening ones; the part kept moves across at its mid (`carry_price`), so the old close
+        price plus the new open price equals the roll's net price.
+        """
+        old_id = intent.structure_id
+        if old_id is None:
+            raise ValueError("a roll intent must name the structure it rolls")
+        old = self.journal.structure(old_id)
+        old_keys = {leg.contract.key for leg in old.legs} if old is not None else set()
+        closing = sum(
+            f.side.sign * f.price * f.quantity for f in fills if f.contract.key in old_keys
+        )
+        close_price = closing / units - intent.carry_price
+        opened_by = self.journal.open_intent_id(old_id)
+        open_share = units / max(self.journal.opened_units(old_id), units)
+        closed_id, new_id = self.journal.roll_structure(
+            old_id,
+            intent_id=intent_id,
+            units=units,
+            close_price=close_price,
+            new_legs=intent.result_legs,
+            new_open_price=price - close_price,
+            rolled_at=self.clock.now(),
+            reason=intent.reason,
+            net_price=price,
+            commissions=open_share * self.journal.commissions_for_intent(opened_by),
+        )
+        log.info(
+            "structure rolled",
+            structure_id=closed_id,
+            new_structure_id=new_id,
+            intent_id=intent_id,
+            qty=units,
+            net_price=round(price, 4),
+            reason=intent.reason,
+        )
+        return new_id

@@ -39,9 +39,8 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import AppConfig, load_config
 from bot.executor import Outcome
 from bot.reconcile import reconcile
-from bot.snapshots import market_snapshot, portfolio_state
+from bot.snapshots import market_snapshot, portfolio_state, quotes_of
 from broker.calendar import NY
-from broker.contracts import OptionContract
 from broker.errors import BrokerUnavailable, ConfigError
 from broker.orders import OrderStatus
 from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
@@ -347,10 +346,7 @@ class CommandApplier:
         """Send a closing order for a whole structure through the executor; say what happened."""
         now = self.engine.clock.now()
         legs = tuple(leg.reversed() for leg in structure.legs)
-        quotes = await self.engine.broker.option_quotes(
-            [leg.contract for leg in legs if isinstance(leg.contract, OptionContract)]
-        )
-        by_key = {q.contract.key: q for q in quotes}
+        by_key = await quotes_of(self.engine.broker, (leg.contract for leg in legs))
         if problems := leg_problems(legs, by_key):
             return None, f"#{structure.id} not closed: {'; '.join(problems)}"
         intent = Intent(

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from broker.calendar import NY
-from broker.contracts import SPX, VIX, OptionContract, Right
-from broker.market import LegQuote, MarketSnapshot, OptionChain
+from broker.contracts import SPX, VIX, FutureContract, OptionContract, Right, TradableContract
+from broker.market import FutureQuote, LegQuote, MarketSnapshot, OptionChain
 from broker.protocol import Broker
 from broker.structures import Structure
 from storage.journal import Journal
@@ -29,15 +30,7 @@ async def market_snapshot(
     """Return index quotes, quotes of every held leg and, for an entry, the target chain."""
     spx = await broker.index_quote(SPX)
     vix = await broker.index_quote(VIX)
-    held = {
-        leg.contract.key: leg.contract
-        for s in structures
-        for leg in s.legs
-        if isinstance(leg.contract, OptionContract)
-    }
-    leg_quotes: dict[str, LegQuote] = {
-        q.contract.key: q for q in await broker.option_quotes(list(held.values()))
-    }
+    leg_quotes = await quotes_of(broker, (leg.contract for s in structures for leg in s.legs))
     expiries: tuple[date, ...] = ()
     chains: dict[date, OptionChain] = {}
     if entry is not None:
@@ -47,6 +40,22 @@ async def market_snapshot(
         if target is not None:
             chains[target] = await _chain(broker, entry, target, spx.price)
     return MarketSnapshot(now, spx, vix, chains, expiries, leg_quotes)
+
+
+async def quotes_of(
+    broker: Broker, contracts: Iterable[TradableContract]
+) -> dict[str, LegQuote]:
+    """Return the quotes of options and futures by contract key (each asked for once)."""
+    unique = {c.key: c for c in contracts}
+    options = [c for c in unique.values() if isinstance(c, OptionContract)]
+    futures = [c for c in unique.values() if isinstance(c, FutureContract)]
+    quotes: dict[str, LegQuote] = {}
+    if options:
+        quotes.update((q.contract.key, q) for q in await broker.option_quotes(options))
+    if futures:
+        for quote in await broker.future_quotes(futures):
+            quotes[quote.contract.key] = FutureQuote(quote)
+    return quotes
 
 
 async def _chain(broker: Broker, params: CondorParams, expiry: date, spot: float) -> OptionChain:

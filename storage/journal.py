@@ -381,22 +381,9 @@ class Journal:
             raise ValueError("a structure needs at least one leg")
         with self._transaction() as session:
             _set_status(session, intent_id, IntentStatus.FILLED, "", opened_at)
-            row = StructureRow(
-                engine=Engine(engine).value,
-                kind=StructureKind(kind).value,
-                status=StructureStatus.OPEN.value,
-                quantity=quantity,
-                open_price=open_price,
-                multiplier=multiplier,
-                opened_at=opened_at,
-                open_intent_id=intent_id,
+            return _add_structure(
+                session, intent_id, engine, kind, legs, quantity, open_price, opened_at, multiplier
             )
-            session.add(row)
-            session.flush()
-            structure_id = _id(row.id)
-            for position, leg in enumerate(legs):
-                session.add(codec.leg_to_row(leg, structure_id=structure_id, position=position))
-            return structure_id
 
     def close_structure(
         self,
@@ -416,33 +403,57 @@ class Journal:
         old id. Return the id of the closed row.
         """
         with self._transaction() as session:
-            row = session.get(StructureRow, structure_id)
-            if row is None:
-                raise KeyError(f"no journaled structure {structure_id}")
-            if row.status == StructureStatus.CLOSED.value:
-                raise ValueError(f"structure {structure_id} is already closed")
-            if units is not None and not 0 < units <= row.quantity:
-                raise ValueError(f"cannot close {units} of {row.quantity} units")
-            if units is not None and units < row.quantity:
-                row.quantity -= units
-                session.add(row)
-                row = _split_off(session, row, units)
-            row.status = StructureStatus.CLOSED.value
-            row.closed_at = closed_at
-            row.close_price = close_price
-            row.close_reason = reason
-            row.realized_pnl = codec.realized_pnl(
-                open_price=row.open_price,
-                close_price=close_price,
-                multiplier=row.multiplier,
-                quantity=row.quantity,
-                commissions=commissions,
+            closed_id = _close_units(
+                session, structure_id, close_price, closed_at, reason, commissions, units
             )
-            session.add(row)
             if intent_id is not None:
                 _set_status(session, intent_id, IntentStatus.FILLED, "", closed_at)
-            session.flush()
-            return _id(row.id)
+            return closed_id
+
+    def roll_structure(
+        self,
+        structure_id: int,
+        *,
+        intent_id: int,
+        units: int,
+        close_price: float,
+        new_legs: tuple[Leg, ...],
+        new_open_price: float,
+        rolled_at: datetime,
+        reason: str,
+        net_price: float,
+        commissions: float = 0.0,
+    ) -> tuple[int, int]:
+        """Book a filled roll in one transaction: close `units` of the old structure, open the
+        new one (opened by the roll's intent), link them with a roll row. Return (closed, new).
+
+        `commissions` are the old structure's share of its opening commissions; the roll
+        order's own commissions stay with the new structure (counted when it closes).
+        """
+        with self._transaction() as session:
+            old = session.get(StructureRow, structure_id)
+            if old is None:
+                raise KeyError(f"no journaled structure {structure_id}")
+            engine, kind, multiplier = Engine(old.engine), StructureKind(old.kind), old.multiplier
+            closed_id = _close_units(
+                session, structure_id, close_price, rolled_at, reason, commissions, units
+            )
+            new_id = _add_structure(
+                session, intent_id, engine, kind, new_legs, units, new_open_price, rolled_at,
+                multiplier,
+            )
+            session.add(
+                RollRow(
+                    time=rolled_at,
+                    old_structure_id=closed_id,
+                    new_structure_id=new_id,
+                    engine=engine.value,
+                    reason=reason,
+                    net_price=net_price,
+                )
+            )
+            _set_status(session, intent_id, IntentStatus.FILLED, "", rolled_at)
+            return closed_id, new_id
 
     def opened_units(self, structure_id: int) -> int:
         """Return the units its opening order bought: the structure plus rows split from it."""
@@ -885,6 +896,72 @@ def _greeks_of(row: StructureRow | MarkRow) -> PositionGreeks | None:
         return None
     delta, gamma, vega, theta = (float(v) for v in values)  # type: ignore[arg-type]
     return PositionGreeks(delta, gamma, vega, theta)
+
+
+def _add_structure(
+    session: Session,
+    intent_id: int,
+    engine: Engine,
+    kind: StructureKind,
+    legs: tuple[Leg, ...],
+    quantity: int,
+    open_price: float,
+    opened_at: datetime,
+    multiplier: int,
+) -> int:
+    row = StructureRow(
+        engine=Engine(engine).value,
+        kind=StructureKind(kind).value,
+        status=StructureStatus.OPEN.value,
+        quantity=quantity,
+        open_price=open_price,
+        multiplier=multiplier,
+        opened_at=opened_at,
+        open_intent_id=intent_id,
+    )
+    session.add(row)
+    session.flush()
+    structure_id = _id(row.id)
+    for position, leg in enumerate(legs):
+        session.add(codec.leg_to_row(leg, structure_id=structure_id, position=position))
+    return structure_id
+
+
+def _close_units(
+    session: Session,
+    structure_id: int,
+    close_price: float,
+    closed_at: datetime,
+    reason: str,
+    commissions: float,
+    units: int | None,
+) -> int:
+    """Close `units` (all when None) of a structure, splitting it when fewer; return the id."""
+    row = session.get(StructureRow, structure_id)
+    if row is None:
+        raise KeyError(f"no journaled structure {structure_id}")
+    if row.status == StructureStatus.CLOSED.value:
+        raise ValueError(f"structure {structure_id} is already closed")
+    if units is not None and not 0 < units <= row.quantity:
+        raise ValueError(f"cannot close {units} of {row.quantity} units")
+    if units is not None and units < row.quantity:
+        row.quantity -= units
+        session.add(row)
+        row = _split_off(session, row, units)
+    row.status = StructureStatus.CLOSED.value
+    row.closed_at = closed_at
+    row.close_price = close_price
+    row.close_reason = reason
+    row.realized_pnl = codec.realized_pnl(
+        open_price=row.open_price,
+        close_price=close_price,
+        multiplier=row.multiplier,
+        quantity=row.quantity,
+        commissions=commissions,
+    )
+    session.add(row)
+    session.flush()
+    return _id(row.id)
 
 
 def _split_off(session: Session, row: StructureRow, units: int) -> StructureRow:

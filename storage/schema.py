@@ -43,6 +43,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlmodel import SQLModel
 
 import storage.commands  # registers the commands, runtime_state and rolls tables
+import storage.hedge_snapshots  # registers the hedge_snapshots table
 import storage.tables  # noqa: F401  (registers the journal tables)
 from broker.errors import AlvhError
 from storage import daemon_lock  # also registers the daemon_lock table

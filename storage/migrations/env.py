@@ -20,6 +20,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import storage.commands  # registers the commands, runtime_state and rolls tables
 import storage.daemon_lock  # registers the daemon_lock table
+import storage.hedge_snapshots  # registers the hedge_snapshots table
 import storage.tables  # registers the journal tables on SQLModel.metadata
 
 config = context.config

@@ -100,9 +100,9 @@ def test_db_status_then_upgrade_on_a_fresh_journal(tmp_path: Path) -> None:
     assert f"created the schema at revision {schema.head_revision()}" in out
 
     code, out = alvh("db", "upgrade", "--config", str(config))
-    assert (code, "already up to date at revision 0006" in out) == (0, True)
+    assert (code, "already up to date at revision 0007" in out) == (0, True)
     code, out = alvh("db", "status", "--config", str(config))
-    assert code == 0 and "up to date at revision 0006" in out
+    assert code == 0 and "up to date at revision 0007" in out
 
 
 def test_alvh_run_refuses_a_journal_behind_and_prints_the_fix(tmp_path: Path) -> None:
@@ -122,15 +122,16 @@ def test_db_status_and_upgrade_of_a_journal_behind(tmp_path: Path) -> None:
     migrate_to(db_url(tmp_path), "0001")
     code, out = alvh("db", "status", "--config", str(config))
     assert code == 1
-    assert "behind" in out and "pending revisions: 0002, 0003, 0004, 0005, 0006" in out
+    assert "behind" in out and "pending revisions: 0002, 0003, 0004, 0005, 0006, 0007" in out
     assert f"fix: alvh db upgrade --config '{config}'" in out
 
     code, out = alvh("db", "upgrade", "--config", str(config))
     assert (
         code == 0
-        and "upgraded from revision 0001 to 0006 (applied 0002, 0003, 0004, 0005, 0006)" in out
+        and "upgraded from revision 0001 to 0007 "
+        "(applied 0002, 0003, 0004, 0005, 0006, 0007)" in out
     )
-    assert schema.current_revision(db_url(tmp_path)) == "0006"
+    assert schema.current_revision(db_url(tmp_path)) == "0007"
 
 
 def test_a_pre_migration_journal_is_explained_then_stamped(tmp_path: Path) -> None:
@@ -150,7 +151,7 @@ def test_a_pre_migration_journal_is_explained_then_stamped(tmp_path: Path) -> No
     code, out = alvh("db", "upgrade", "--config", str(config))
     assert code == 0
     assert "stamped the pre-migration journal at revision 0001" in out
-    assert "then upgraded it to 0006" in out
+    assert "then upgraded it to 0007" in out
 
 
 def test_a_journal_at_an_unknown_revision_is_refused_without_an_upgrade_hint(

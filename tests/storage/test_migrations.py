@@ -79,7 +79,7 @@ def make_pre_migration_journal(engine: sa.Engine) -> None:
 
 
 def test_head_is_the_last_revision_and_0001_is_the_baseline() -> None:
-    assert head_revision() == "0006"
+    assert head_revision() == "0007"
     assert schema.BASELINE == "0001"
 
 
@@ -161,14 +161,15 @@ def test_a_database_behind_is_refused_by_the_journal_then_upgraded(
     migrate_to(engine, "0001")
     status = check_schema(url)
     assert status.state is SchemaState.BEHIND
-    assert (status.current, status.pending) == (("0001",), ("0002", "0003", "0004", "0005", "0006"))
+    pending = ("0002", "0003", "0004", "0005", "0006", "0007")
+    assert (status.current, status.pending) == (("0001",), pending)
     assert status.upgradable and not status.opens
-    with pytest.raises(SchemaNotCurrent, match=r"behind.*revision 0001.*needs 0006") as refused:
+    with pytest.raises(SchemaNotCurrent, match=r"behind.*revision 0001.*needs 0007") as refused:
         Journal(url)
     assert refused.value.status == status
     result = upgrade(url)
     assert result.before == status and not result.stamped
-    assert current_revision(url) == "0006"
+    assert current_revision(url) == "0007"
     Journal(url).dispose()
 
 
