@@ -20,6 +20,7 @@ from rich.table import Table
 from bot.cli_group import VerbGroup
 from bot.commands_cli import register_commands
 from bot.config import AppConfig, load_config
+from bot.events_cli import events_app
 from bot.logs import setup_logging
 from broker.errors import ConfigError, LiveTradingRefused, MarketDataEnded
 from broker.sim.user_data import DataFileError
@@ -333,3 +334,4 @@ def config_check(path: Annotated[Path, typer.Argument(help="Config file to check
 
 
 register_commands(app)  # the override verbs and `alvh commands` (bot/commands_cli.py)
+app.add_typer(events_app, name="events")  # `alvh events list|add` (bot/events_cli.py)

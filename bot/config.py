@@ -81,11 +81,16 @@ class ScheduleConfig(Frozen):
 
     timezone: Literal["America/New_York"] = "America/New_York"
     reconcile: Crontabs = ("31 9 * * mon-fri",)
+    signals: Crontabs = ("40 9 * * mon-fri",)
     condor_entry: Crontabs = ("0 10 * * mon",)
+    rolls: Crontabs = ("15 10 * * mon-fri",)
+    hedge: Crontabs = ("30 10 * * mon-fri",)
     manage: Crontabs = ("45 9 * * mon-fri", "*/15 10-15 * * mon-fri")
     daily_close: Crontabs = ("20 16 * * mon-fri",)
 
-    @field_validator("reconcile", "condor_entry", "manage", "daily_close")
+    @field_validator(
+        "reconcile", "signals", "condor_entry", "rolls", "hedge", "manage", "daily_close"
+    )
     @classmethod
     def _valid_crontabs(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         return _check_crontabs(value)
@@ -106,10 +111,23 @@ class ReportsConfig(Frozen):
     dir: str = Field(default="reports", min_length=1)
 
 
+DEFAULT_EVENTS_CSV = "config/macro_events.csv"
+SHIPPED_EVENTS_CSV = Path(__file__).resolve().parents[1] / DEFAULT_EVENTS_CSV
+
+
 class CalendarConfig(Frozen):
     """The macro calendar: CPI, PPI and FOMC dates (user-editable; `alvh events add`)."""
 
-    events_csv: str = Field(default="config/macro_events.csv", min_length=1)
+    events_csv: str = Field(default=DEFAULT_EVENTS_CSV, min_length=1)
+
+    @property
+    def events_path(self) -> Path:
+        """Return the file: relative paths from the working directory; the default one falls
+        back to the copy shipped with the project when run from elsewhere."""
+        path = Path(self.events_csv)
+        if self.events_csv == DEFAULT_EVENTS_CSV and not path.exists():
+            return SHIPPED_EVENTS_CSV
+        return path
 
 
 class AppConfig(Frozen):

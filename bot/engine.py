@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
@@ -21,29 +21,41 @@ from bot.clock import Clock
 from bot.config import AppConfig
 from bot.daily_report import write_day_log_safely
 from bot.executor import Executor, Outcome
+from bot.hedge_context import (
+    hedge_state,
+    layer_cost_year,
+    load_events,
+    previous_close,
+    todays_signals,
+)
+from bot.hedge_rebalance import rebalanced, record_hedge, with_roll_chains
 from bot.jobs import JobName
 from bot.overrides import screen_intents
 from bot.reconcile import reconcile
-from bot.snapshots import market_snapshot, portfolio_state
-from broker.calendar import NY
+from bot.snapshots import SnapshotNeeds, market_snapshot
+from broker.calendar import NY, default_calendar
 from broker.errors import BrokerUnavailable
 from broker.market import MarketSnapshot
 from broker.orders import Order
 from broker.paper_guard import ensure_paper
 from broker.protocol import Broker
-from broker.structures import Intent, IntentKind
-from storage import commands
+from broker.structures import Intent, IntentKind, PositionGreeks
+from storage import commands, hedge_snapshots
+from storage.hedge_snapshots import HedgeSnapshot
 from storage.journal import Journal
-from strategies.decide import decide_entry, decide_management
+from strategies.decide import decide_entry, decide_hedge, decide_management, decide_rolls
 from strategies.decision import Decision, PortfolioState
+from strategies.hedge_state import Signals
 from strategies.params import StrategyParams
 from strategies.pricing_of_legs import leg_problems, net_mid, position_greeks
 from strategies.risk import check_intent
+from strategies.signals.macro_calendar import MacroEvent
 
 log = structlog.get_logger("alvh.engine")
 
 DecideFn = Callable[[MarketSnapshot, PortfolioState, StrategyParams, datetime], Decision]
 T = TypeVar("T")
+SESSIONS_AHEAD = timedelta(days=550)
 
 
 class TradingEngine:
@@ -69,6 +81,15 @@ class TradingEngine:
         self.cycles = 0
         self.broker_state = "not connected"  # reported with the daemon's heartbeat
         self.before_job: Callable[[], Awaitable[object]] | None = None  # pending commands
+        self.signals: Signals | None = None  # the signals job's result (computed on demand)
+        self.calendar = default_calendar()
+        self.marks_every = timedelta(0)  # replay thins mark writes (bot/replay.py)
+        self._marks: dict[int, tuple[float, PositionGreeks]] = {}
+        self._marks_at: datetime | None = None
+        self._marks_written: datetime | None = None
+        # (day, previous close's net liquidation, last rebalance): read once per day
+        self._day: tuple[date, float | None, HedgeSnapshot | None] | None = None
+        self._events_cache: tuple[tuple[str, int | None], tuple[MacroEvent, ...]] | None = None
 
     async def start(self) -> None:
         """Connect, refuse a live account, and reconcile: one path after a stop or a crash."""
@@ -109,10 +130,16 @@ class TradingEngine:
         try:
             if name is JobName.RECONCILE:
                 await reconcile(self.broker, self.journal, self.executor, self.clock)
+            elif name is JobName.SIGNALS:
+                await self._signals()
             elif name is JobName.CONDOR_ENTRY:
-                await self._cycle(decide_entry, entry=True)
+                await self._cycle(decide_entry, name)
+            elif name is JobName.ROLLS:
+                await self._cycle(decide_rolls, name)
+            elif name is JobName.HEDGE:
+                await self._cycle(decide_hedge, name)
             elif name is JobName.MANAGE:
-                await self._cycle(decide_management, entry=False)
+                await self._cycle(decide_management, name)
             elif name is JobName.DAILY_CLOSE:
                 await self._daily_close()
         except BrokerUnavailable as exc:
@@ -121,18 +148,87 @@ class TradingEngine:
         else:
             self.broker_state = "connected"
 
-    async def _cycle(self, decide: DecideFn, entry: bool) -> None:
-        now = self.clock.now().astimezone(NY)
-        state = await portfolio_state(self.broker, self.journal)
-        params = self.config.strategy
-        snapshot = await market_snapshot(
-            self.broker, state.structures, now, params.condor if entry else None
+    async def portfolio(self, now: datetime, layer_cost: bool = False) -> PortfolioState:
+        """Return the account, the open structures, the hedge state and the macro calendar.
+
+        The layer's cost over the year is computed only when asked (the hedge jobs need it);
+        the previous close and the last rebalance are read once per day.
+        """
+        account = await self.broker.account()
+        if self.signals is None:
+            self.signals = await todays_signals(self.broker, self.journal, self.config.strategy)
+        today = now.astimezone(NY).date()
+        if self._day is None or self._day[0] != today:
+            last = hedge_snapshots.latest(self.journal.engine, "rebalance")
+            self._day = (today, previous_close(self.journal, today), last)
+        hedge = hedge_state(
+            self._day[2],
+            account,
+            self.signals,
+            commands.runtime_state(self.journal.engine),
+            self.config.strategy,
+            previous_nlv=self._day[1],
+            cost_year=layer_cost_year(self.journal, now) if layer_cost else 0.0,
         )
+        structures = tuple(self.journal.open_structures())
+        return PortfolioState(account, structures, hedge, self._events())
+
+    def _events(self) -> tuple[MacroEvent, ...]:
+        """Return the macro calendar, read again whenever its file changes (`alvh events add`)."""
+        path = self.config.calendar.events_path
+        stamp = (str(path), path.stat().st_mtime_ns if path.exists() else None)
+        if self._events_cache is None or self._events_cache[0] != stamp:
+            self._events_cache = (stamp, load_events(path))
+        return self._events_cache[1]
+
+    def sessions(self, now: datetime) -> tuple[date, ...]:
+        """Return the trading days from today on (about a year and a half)."""
+        today = now.astimezone(NY).date()
+        end = min(today + SESSIONS_AHEAD, self.calendar.end)
+        return tuple(self.calendar.trading_days(today, end))
+
+    async def _signals(self) -> None:
+        now = self.clock.now().astimezone(NY)
+        self.signals = await todays_signals(self.broker, self.journal, self.config.strategy)
+        state = await self.portfolio(now)
+        record_hedge(self.journal, "signals", state, self.config.strategy, now)
+        s = self.signals
+        log.info(
+            "signals",
+            day=s.day.isoformat() if s.day else None,
+            breadth_divergence=s.breadth_divergence,
+            spx_crossover=s.spx_crossover,
+            vix_rsi=round(s.vix_rsi, 1),
+            rsi_episode=s.rsi_episode or None,
+            r2=round(s.r2, 3),
+        )
+
+    async def _cycle(self, decide: DecideFn, job: JobName) -> None:
+        now = self.clock.now().astimezone(NY)
+        params = self.config.strategy
+        hedging = job in (JobName.HEDGE, JobName.ROLLS)
+        state = await self.portfolio(now, layer_cost=hedging)
+        notes: tuple[str, ...] = ()
+        if job is JobName.HEDGE:
+            state, notes = rebalanced(state, self.journal, params, now)
+        needs = SnapshotNeeds(
+            params.condor,
+            entry=job is JobName.CONDOR_ENTRY,
+            vix=params.vix if hedging else None,
+        )
+        snapshot = await market_snapshot(
+            self.broker, state.structures, now, needs, self.sessions(now)
+        )
+        snapshot = await with_roll_chains(self.broker, snapshot, state, params.condor)
         self._record_marks(state, snapshot)
         decision = decide(snapshot, state, params, now)
+        if job is JobName.HEDGE:
+            record_hedge(self.journal, "rebalance", state, params, now, snapshot, notes)
+            self._day = None  # the next cycle reads this rebalance back
         for skipped in decision.skips:
             log.info("skip", action=skipped.action, reason=skipped.reason)
         runtime = commands.runtime_state(self.journal.engine)
+        entry = job is JobName.CONDOR_ENTRY
         intents, screened = screen_intents(decision.intents, runtime, entry)
         for skipped in screened:
             log.info("skip", action=skipped.action, reason=skipped.reason)
@@ -140,7 +236,7 @@ class TradingEngine:
             commands.set_runtime(self.journal.engine, {"skip_next_entry": False})
         for intent in intents:
             await self.execute_checked(intent, state, now)
-            state = await portfolio_state(self.broker, self.journal)
+            state = await self.portfolio(now, layer_cost=hedging)
 
     async def execute_checked(
         self, intent: Intent, state: PortfolioState, now: datetime
@@ -159,14 +255,32 @@ class TradingEngine:
         return await self.executor.execute(intent)
 
     def _record_marks(self, state: PortfolioState, snapshot: MarketSnapshot) -> None:
+        """Journal the structures' marks and greeks (at most every `marks_every` of venue time:
+        marks are observations, not facts, so a replay may thin them; the close flushes)."""
         quotes = snapshot.leg_quotes
         priced = [s for s in state.structures if not leg_problems(s.legs, quotes)]
-        marks = {s.id: net_mid(s.legs, quotes) for s in priced}
-        greeks = {s.id: position_greeks(s.legs, s.quantity, s.multiplier, quotes) for s in priced}
-        if marks:
-            self.journal.record_marks(marks, snapshot.time, greeks)
+        self._marks = {
+            s.id: (
+                net_mid(s.legs, quotes),
+                position_greeks(s.legs, s.quantity, s.multiplier, quotes),
+            )
+            for s in priced
+        }
+        self._marks_at = snapshot.time
+        last = self._marks_written
+        if last is None or snapshot.time - last >= self.marks_every:
+            self._flush_marks()
+
+    def _flush_marks(self) -> None:
+        if self._marks and self._marks_at is not None:
+            marks = {sid: mark for sid, (mark, _) in self._marks.items()}
+            greeks = {sid: g for sid, (_, g) in self._marks.items()}
+            self.journal.record_marks(marks, self._marks_at, greeks)
+            self._marks_written = self._marks_at
+        self._marks.clear()
 
     async def _daily_close(self) -> None:
+        self._flush_marks()
         account = await self.broker.account()
         day = self.clock.now().astimezone(NY).date()
         self.journal.record_equity(day, account)

@@ -206,9 +206,16 @@ class Executor:
         if old_id is None:
             raise ValueError("a roll intent must name the structure it rolls")
         old = self.journal.structure(old_id)
-        old_keys = {leg.contract.key for leg in old.legs} if old is not None else set()
+        if old is None:
+            raise KeyError(f"roll of unknown structure {old_id}")
+        traded = {leg.contract.key for leg in intent.legs}
+        average = _average_prices(fills)
+        # Per contract, the closing part is the old leg reversed; the rest of that contract's
+        # fill (a wing sold again as the new short) belongs to the new structure.
         closing = sum(
-            f.side.sign * f.price * f.quantity for f in fills if f.contract.key in old_keys
+            -leg.signed_ratio * units * average[leg.contract.key]
+            for leg in old.legs
+            if leg.contract.key in traded and leg.contract.key in average
         )
         close_price = closing / units - intent.carry_price
         opened_by = self.journal.open_intent_id(old_id)
@@ -235,3 +242,12 @@ class Executor:
             reason=intent.reason,
         )
         return new_id
+
+
+def _average_prices(fills: list[Fill]) -> dict[str, float]:
+    """Return the average fill price per contract key."""
+    totals: dict[str, tuple[float, int]] = {}
+    for fill in fills:
+        paid, qty = totals.get(fill.contract.key, (0.0, 0))
+        totals[fill.contract.key] = (paid + fill.price * fill.quantity, qty + fill.quantity)
+    return {key: paid / qty for key, (paid, qty) in totals.items() if qty}

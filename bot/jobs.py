@@ -16,13 +16,16 @@ from broker.calendar import TradingCalendar
 
 class JobName(StrEnum):
     RECONCILE = "reconcile"
+    SIGNALS = "signals"  # the day's signals from daily bars (no trading)
     CONDOR_ENTRY = "condor_entry"
+    ROLLS = "rolls"  # the VIX layer's rolls: rungs near expiry, call blocks at their roll DTE
+    HEDGE = "hedge"  # the VIX layer's rebalance: k, the ratio, the scenario-sized targets
     MANAGE = "manage"
     DAILY_CLOSE = "daily_close"
 
 
 # Jobs that trade only while the options session is open (early closes honoured).
-NEEDS_OPEN_MARKET = frozenset({JobName.CONDOR_ENTRY, JobName.MANAGE})
+NEEDS_OPEN_MARKET = frozenset({JobName.CONDOR_ENTRY, JobName.ROLLS, JobName.HEDGE, JobName.MANAGE})
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.config import AppConfig, load_config
 from bot.executor import Outcome
 from bot.reconcile import reconcile
-from bot.snapshots import market_snapshot, portfolio_state, quotes_of
+from bot.snapshots import SnapshotNeeds, market_snapshot, quotes_of
 from broker.calendar import NY
 from broker.errors import BrokerUnavailable, ConfigError
 from broker.orders import OrderStatus
@@ -326,8 +326,14 @@ class CommandApplier:
     async def _open_condor(self, command: Command) -> tuple[int | None, str]:
         now = self.engine.clock.now().astimezone(NY)
         params = self.engine.config.strategy
-        state = await portfolio_state(self.engine.broker, self.engine.journal)
-        snapshot = await market_snapshot(self.engine.broker, state.structures, now, params.condor)
+        state = await self.engine.portfolio(now)
+        snapshot = await market_snapshot(
+            self.engine.broker,
+            state.structures,
+            now,
+            SnapshotNeeds(params.condor, entry=True),
+            self.engine.sessions(now),
+        )
         decision = propose_condor(snapshot, state, params.condor, now)
         if not decision.intents:
             return None, "; ".join(s.reason for s in decision.skips) or "nothing proposed"
@@ -359,7 +365,7 @@ class CommandApplier:
             reason=f"close {_name(structure)} #{structure.id}",
             structure_id=structure.id,
         )
-        state = await portfolio_state(self.engine.broker, self.engine.journal)
+        state = await self.engine.portfolio(now)
         outcome = await self.engine.execute_checked(
             _tagged(intent, command.describe(), command), state, now
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from bot.config import AppConfig
@@ -15,6 +15,10 @@ from bot.jobs import JobName
 from bot.wiring import build_sim_system
 from broker.structures import Engine
 from storage.journal import Journal
+
+# Replay journals marks hourly (and at each close) instead of every cycle: marks are
+# observations, and the daily log reads the day's last one.
+REPLAY_MARKS_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,7 @@ async def replay(
         if name is JobName.DAILY_CLOSE and on_day is not None:
             on_day(fire.date())
 
+    system.engine.marks_every = REPLAY_MARKS_EVERY
     try:
         await system.engine.start()
         driver = VirtualDriver(

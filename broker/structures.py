@@ -46,6 +46,10 @@ class Structure:
     opened_at: datetime
     multiplier: int = 100
 
+    def pnl_at(self, mark: float) -> float:
+        """Return the unrealized P&L in USD if the structure were valued at `mark` per unit."""
+        return (mark - self.open_price) * self.multiplier * self.quantity
+
     @property
     def entry_credit(self) -> float:
         """Return the credit received per unit (positive), or 0 for a debit structure."""

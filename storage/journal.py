@@ -768,6 +768,18 @@ class Journal:
             ).one()
             return float(total or 0.0)
 
+    def realized_pnl_since(self, engine: Engine, since: datetime) -> float:
+        """Return the realized P&L of one engine's structures closed at or after `since`."""
+        with self._transaction() as session:
+            total = session.exec(
+                select(func.coalesce(func.sum(StructureRow.realized_pnl), 0.0)).where(
+                    StructureRow.status == StructureStatus.CLOSED.value,
+                    StructureRow.engine == Engine(engine).value,
+                    col(StructureRow.closed_at) >= since,
+                )
+            ).one()
+            return float(total or 0.0)
+
     def rolls_between(self, start: datetime, end: datetime) -> list[JournaledRoll]:
         """Return the rolls journaled in [start, end), oldest first (today: `alvh roll`)."""
         with self._transaction() as session:
@@ -849,6 +861,21 @@ class Journal:
                 EquityDay(r.day, r.time, r.net_liquidation, r.cash, r.maintenance_margin)
                 for r in rows
             ]
+
+    # read-only queries for the replay report (bot/replay_report.py)
+
+    def daily_marks(self) -> list[tuple[int, date, float]]:
+        """Return (structure id, New York day, last mark of that day) of every structure.
+
+        Ordered by structure id, then day: the whole daily mark history in one query.
+        """
+        with self._transaction() as session:
+            rows = session.exec(
+                select(col(MarkRow.structure_id), col(MarkRow.day), col(MarkRow.mark)).order_by(
+                    col(MarkRow.structure_id), col(MarkRow.day)
+                )
+            ).all()
+            return [(structure_id, day, mark) for structure_id, day, mark in rows]
 
 
 def _id(value: int | None) -> int:

@@ -1,4 +1,10 @@
-"""Iron condor entry: short strikes at the target delta, wings further out, sized by max loss."""
+"""Iron condor entry: short strikes at the target delta, wings further out, sized by max loss.
+
+Before any strike is chosen the entry checks, in order: the number of condors open, one condor per
+entry window, and the macro event blackout (`strategies.condor_blackout`, when
+`params.event_blackout` is on: no new condor on the trading day before or the day of a CPI, PPI
+or FOMC event).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from broker.contracts import Right
 from broker.market import MarketSnapshot, OptionChain, OptionQuote
 from broker.orders import Leg, Side
 from broker.structures import Engine, Intent, IntentKind, StructureKind
+from strategies.condor_blackout import blackout_reason
 from strategies.decision import Decision, PortfolioState, skip
 from strategies.expiry import choose_expiry, days_to_expiry
 from strategies.params import CondorParams
@@ -27,6 +34,10 @@ def propose_condor(
     today = now.date()
     if any(s.opened_at.astimezone(now.tzinfo).date() == today for s in open_condors):
         return skip(ACTION, "a condor was already opened in this entry window")
+    if params.event_blackout:
+        blackout = blackout_reason(state.events, today, snapshot.sessions)
+        if blackout is not None:
+            return skip(ACTION, blackout)
     expiry = choose_expiry(
         snapshot.expiries, today, params.target_dte, params.min_dte, params.max_dte
     )

@@ -50,6 +50,7 @@ class CondorParams(Frozen):
 class VixLayerParams(Frozen):
     """The second engine: long VIX futures ladder, OTM call block, 1:N call backspread."""
 
+    enabled: bool = True  # false: condors only (the layer's jobs open and roll nothing)
     symbol: str = Field(default="VIX", min_length=1)
     future_class: str = Field(default="VX", min_length=1)
     option_class: str = Field(default="VIX", min_length=1)

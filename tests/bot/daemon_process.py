@@ -59,7 +59,9 @@ class DaemonFiles:
             f'[database]\nurl = "{self.journal_url}"\n'
             f'[logging]\njson_path = "{self.log}"\n'
             f'[reports]\ndir = "{self.root / "reports"}"\n'
-            f'[sim]\nstart = {start}\nspeed = {speed}\nvenue_path = "{self.venue}"\n' + extra
+            f'[sim]\nstart = {start}\nspeed = {speed}\nvenue_path = "{self.venue}"\n'
+            + ("" if "[strategy.vix]" in extra else "[strategy.vix]\nenabled = false\n")
+            + extra
         )
         return self.config
 

@@ -12,6 +12,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from configs import CONDORS_ONLY
 
 from bot.config import AppConfig
 from bot.daemon import run_daemon
@@ -33,6 +34,7 @@ def config_for(tmp_path: Path, start: str, speed: float) -> AppConfig:
                 "speed": speed,
                 "venue_path": str(tmp_path / "venue.sqlite"),
             },
+            "strategy": CONDORS_ONLY,
         }
     )
 
@@ -45,6 +47,7 @@ def write_config(tmp_path: Path, start: str, speed: float) -> Path:
         f'[reports]\ndir = "{tmp_path / "reports"}"\n'
         f"[sim]\nstart = {start}\nspeed = {speed}\n"
         f'venue_path = "{tmp_path / "venue.sqlite"}"\n'
+        "[strategy.vix]\nenabled = false\n"
     )
     return path
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import pytest
+from configs import CONDORS_ONLY
 from sqlmodel import Session, select
 from structlog.testing import capture_logs
 from typer.testing import CliRunner
@@ -56,6 +57,7 @@ def config_for(tmp: Path, **reports: object) -> AppConfig:
             "logging": {"json_path": str(tmp / "alvh.jsonl")},
             "sim": {"start": "2018-01-05", "speed": 1e9, "venue_path": str(tmp / "venue.sqlite")},
             "reports": {"dir": str(tmp / "reports"), **reports},
+            "strategy": CONDORS_ONLY,
         }
     )
 
@@ -67,6 +69,7 @@ def toml_for(tmp: Path) -> Path:
         f'[logging]\njson_path = "{tmp / "alvh.jsonl"}"\n'
         f'[sim]\nstart = 2018-01-05\nspeed = 1e9\nvenue_path = "{tmp / "venue.sqlite"}"\n'
         f'[reports]\ndir = "{tmp / "reports"}"\n'
+        "[strategy.vix]\nenabled = false\n"
     )
     return path
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from configs import CONDORS_ONLY
 from typer.testing import CliRunner
 
 from bot.cli import app
@@ -125,6 +126,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
             "logging": {"json_path": str(folder / "alvh.jsonl")},
             "reports": {"dir": str(folder / "reports"), "enabled": False},
             "sim": {"start": "2018-01-05", "speed": 1e9, "venue_path": str(folder / "v.sqlite")},
+            "strategy": CONDORS_ONLY,
         }
     )
     assert asyncio.run(run_daemon(config, until=LAST_DAY)) == 0

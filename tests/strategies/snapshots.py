@@ -23,11 +23,13 @@ import numpy as np
 from broker.account import AccountSnapshot, MarginImpact
 from broker.calendar import NY
 from broker.contracts import FutureContract, IndexContract, OptionContract, Right
-from broker.market import Greeks, MarketSnapshot, OptionChain, OptionQuote, Quote
+from broker.market import FutureQuote, Greeks, MarketSnapshot, OptionChain, OptionQuote, Quote
 from broker.orders import Leg, Side
-from broker.pricing import bs_greeks
+from broker.pricing import black76_greeks, bs_greeks
 from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
 from strategies.decision import PortfolioState
+from strategies.hedge_state import HedgeState
+from strategies.signals.macro_calendar import MacroEvent
 
 NOW = datetime(2024, 3, 4, 10, 0, tzinfo=NY)  # a Monday, in the entry window
 TODAY = NOW.date()
@@ -325,3 +327,70 @@ def bs_chain(
             contract = option(float(strike), right, expiry)
             quotes.append(OptionQuote(Quote(contract, bid, ask, math.nan, NOW), greeks, spot))
     return OptionChain("SPXW", expiry, tuple(quotes))
+
+
+# --------------------------------------------------------------------------------------------
+# Condor defence, blackout and the daily loss limit
+# --------------------------------------------------------------------------------------------
+
+
+def portfolio(
+    structures: Iterable[Structure] = (),
+    nlv: float = NLV,
+    *,
+    day_pnl: float = 0.0,
+    events: Iterable[MacroEvent] = (),
+) -> PortfolioState:
+    """Return a portfolio state with the day's P&L and the macro calendar set."""
+    return PortfolioState(
+        account(nlv), tuple(structures), HedgeState(day_pnl=day_pnl), tuple(events)
+    )
+
+
+def quotes_of(structure: Structure, table: QuoteTable) -> list[OptionQuote]:
+    """Return the table's quotes of the structure's legs, in leg order (the held leg quotes)."""
+    quotes = []
+    for leg in structure.legs:
+        contract = leg.contract
+        assert isinstance(contract, OptionContract)
+        quotes.append(table[(contract.right, contract.strike)])
+    return quotes
+
+
+def vix_call(
+    strike: float, expiry: date = date(2024, 5, 22), trading_class: str = "VIX"
+) -> OptionContract:
+    """Return a VIX call (priced off the VIX future of the same expiry)."""
+    return OptionContract("VIX", trading_class, expiry, strike, Right.CALL)
+
+
+def macro_event(day: date, kind: str = "CPI", time_et: str = "08:30") -> MacroEvent:
+    return MacroEvent(day, kind, time_et, "unverified", "test")
+
+
+def black76_vix_chain(
+    forward: float, vol: float, expiry: date, dte: int, strikes: Iterable[float]
+) -> OptionChain:
+    """Return a VIX option chain priced by Black-76 off the future `forward`, on 0.05 ticks."""
+    grid = np.asarray(list(strikes), dtype=float)
+    quotes = []
+    for right in (Right.CALL, Right.PUT):
+        g = black76_greeks(forward, grid, max(dte, 1) / 365.0, 0.04, vol, right is Right.CALL)
+        bids = np.maximum(0.0, np.floor((g.price - 0.05) / 0.05) * 0.05).round(2)
+        asks = (np.ceil((g.price + 0.05) / 0.05) * 0.05).round(2)
+        for i, strike in enumerate(grid):
+            greeks = Greeks(
+                vol, float(g.delta[i]), float(g.gamma[i]), float(g.vega[i]), float(g.theta[i])
+            )
+            contract = OptionContract("VIX", "VIX", expiry, float(strike), right)
+            quote = Quote(contract, float(bids[i]), float(asks[i]), math.nan, NOW)
+            quotes.append(OptionQuote(quote, greeks, forward))
+    ordered = sorted(quotes, key=lambda q: (q.contract.right.value, q.contract.strike))
+    return OptionChain("VIX", expiry, tuple(ordered))
+
+
+def future_quote(expiry: date, price: float, half_spread: float = 0.05) -> FutureQuote:
+    """Return a VIX future's quote around `price`."""
+    return FutureQuote(
+        Quote(vix_future(expiry), price - half_spread, price + half_spread, price, NOW)
+    )

@@ -1,10 +1,13 @@
-"""Properties of condor entry and the risk gate over random realistic chains and books."""
+"""Properties of condor entry, condor defence and the risk gate over random chains and books."""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import date, timedelta
+import dataclasses
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 import numpy as np
 from hypothesis import HealthCheck, event, given, settings
@@ -12,25 +15,35 @@ from hypothesis import strategies as st
 from snapshots import (
     NOW,
     TODAY,
+    account,
+    black76_vix_chain,
     bs_chain,
     condor,
     condor_legs,
+    future_quote,
+    index_quote,
+    macro_event,
     margin,
     option,
     snapshot,
     state,
+    vix_call,
     vix_future,
 )
 
 from broker.account import MarginImpact
 from broker.contracts import FutureContract, OptionContract, Right
-from broker.market import OptionChain
+from broker.market import FutureQuote, LegQuote, MarketSnapshot, OptionChain
 from broker.orders import Leg, Side
 from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
 from strategies.condor_entry import propose_condor
-from strategies.decision import Decision
+from strategies.condor_roll import expiries_to_roll
+from strategies.decide import decide_entry, decide_hedge, decide_management, decide_rolls
+from strategies.decision import Decision, PortfolioState
+from strategies.hedge_state import HedgeState
 from strategies.params import CondorParams, StrategyParams
 from strategies.risk import check_intent, naked_short_problem
+from strategies.signals.macro_calendar import MacroEvent
 
 PARAMS = CondorParams()
 SETTINGS = settings(
@@ -322,3 +335,415 @@ def test_proposed_condor_approved_by_the_gate_keeps_the_book_covered(
         impact = data.draw(st.one_of(MARGINS, st.floats(300_000.0, 1_000_000.0).map(margin)))
         problem = assert_gate_is_sound(book, intent, impact)
         event("approved" if problem is None else "refused")
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions and the risk gate over random books and markets, cycle after cycle
+#
+# A random book (iron condors at random strikes and expiries, VIX call blocks, 1:N backspreads
+# with N in 1..4, long futures rungs) meets random markets for a few weekly cycles. Every decision
+# function in DECIDERS runs on each market; every intent goes through `check_intent` against the
+# book as it is then; the accepted ones are applied. The book must never be net short VIX calls,
+# hold a naked short option or a short future, or pass a limit. Scenarios come from a numpy
+# Generator seeded by hypothesis, so that a guard test can replay many seeds and check that the
+# interesting paths (rolls, closes, opens, refusals) are taken.
+# --------------------------------------------------------------------------------------------
+
+Decider = Callable[[MarketSnapshot, PortfolioState, StrategyParams, datetime], Decision]
+DECIDERS: tuple[tuple[str, Decider], ...] = (
+    ("entry", decide_entry),  # exits, the roll, then a new condor
+    ("management", decide_management),  # exits and the roll
+    ("hedge", decide_hedge),  # the VIX layer's rebalance
+    ("rolls", decide_rolls),  # the VIX layer's rolls
+)
+STRATEGY = StrategyParams()
+VIX_EXPIRIES = (  # the monthly VIX expiries (Wednesdays) listed over the cycles
+    date(2024, 3, 20),
+    date(2024, 4, 17),
+    date(2024, 5, 22),
+    date(2024, 6, 18),
+    date(2024, 7, 17),
+    date(2024, 8, 21),
+)
+CYCLES = 3
+
+
+def on_grid(value: float, step: float) -> float:
+    return float(round(value / step) * step)
+
+
+def random_condors(rng: np.random.Generator, spot: float, step: float) -> list[Structure]:
+    out = []
+    for structure_id in range(1, int(rng.integers(0, STRATEGY.condor.max_open + 1)) + 1):
+        short_put = on_grid(spot * (1 - rng.uniform(0.005, 0.10)), step)
+        short_call = on_grid(spot * (1 + rng.uniform(0.005, 0.08)), step)
+        strikes = (
+            short_put - step * int(rng.integers(1, 9)),
+            short_put,
+            short_call,
+            short_call + step * int(rng.integers(1, 9)),
+        )
+        expiry = TODAY + timedelta(days=int(rng.integers(25, 61)))
+        out.append(
+            condor(
+                structure_id,
+                quantity=int(rng.integers(1, 4)),
+                credit=float(rng.uniform(0.2, 0.6) * (strikes[1] - strikes[0])),
+                strikes=strikes,
+                expiry=expiry,
+                opened_at=NOW - timedelta(days=int(rng.integers(1, 20))),
+            )
+        )
+    return out
+
+
+def vix_structure(
+    structure_id: int, kind: StructureKind, legs: tuple[Leg, ...], quantity: int
+) -> Structure:
+    return Structure(structure_id, Engine.VIX, kind, legs, quantity, 1.0, NOW - timedelta(days=5))
+
+
+def random_vix_layer(rng: np.random.Generator) -> list[Structure]:
+    out = []
+    structure_id = 100
+    legs: tuple[Leg, ...]
+    for _ in range(int(rng.integers(0, 3))):
+        call = vix_call(float(rng.integers(22, 31)), VIX_EXPIRIES[int(rng.integers(2, 5))])
+        legs = (Leg(call, Side.BUY),)
+        out.append(
+            vix_structure(structure_id, StructureKind.CALL_BLOCK, legs, int(rng.integers(1, 11)))
+        )
+        structure_id += 1
+    for _ in range(int(rng.integers(0, 3))):
+        expiry = VIX_EXPIRIES[int(rng.integers(2, 5))]
+        sold = float(rng.integers(16, 24))
+        legs = (
+            Leg(vix_call(sold, expiry), Side.SELL),
+            Leg(
+                vix_call(sold + float(rng.integers(2, 9)), expiry),
+                Side.BUY,
+                int(rng.integers(1, 5)),
+            ),
+        )
+        out.append(
+            vix_structure(structure_id, StructureKind.BACKSPREAD, legs, int(rng.integers(1, 6)))
+        )
+        structure_id += 1
+    for expiry in VIX_EXPIRIES[1:4]:
+        if rng.random() < 0.5:
+            legs = (Leg(vix_future(expiry), Side.BUY),)
+            out.append(
+                vix_structure(
+                    structure_id, StructureKind.FUTURES_RUNG, legs, int(rng.integers(1, 6))
+                )
+            )
+            structure_id += 1
+    return out
+
+
+@dataclass(frozen=True)
+class Market:
+    """One cycle's market: every SPX chain the book or the entry may need, the VIX side, the
+    trading days and the macro events."""
+
+    now: datetime
+    spx_chains: dict[date, OptionChain]
+    vix_chains: dict[date, OptionChain]
+    futures: tuple[FutureQuote, ...]
+    sessions: tuple[date, ...]
+    events: tuple[MacroEvent, ...]
+    drop_roll_chain: bool
+    quotes: dict[str, LegQuote] = field(default_factory=dict)  # every quote above, by key
+
+    def __post_init__(self) -> None:
+        self.quotes.update((q.contract.key, q) for q in self.futures)
+        for chain in (*self.spx_chains.values(), *self.vix_chains.values()):
+            self.quotes.update((q.contract.key, q) for q in chain.quotes)
+
+    def snapshot_for(self, book: Iterable[Structure]) -> MarketSnapshot:
+        """Return what the bot would gather for `book`: held legs, the entry chain, and the
+        chains of the expiries `expiries_to_roll` names (one may be missing)."""
+        held = {
+            leg.contract.key: self.quotes[leg.contract.key]
+            for s in book
+            for leg in s.legs
+            if leg.contract.key in self.quotes
+        }
+        today = self.now.date()
+        entry = today + timedelta(days=45)
+        wanted = {entry} | expiries_to_roll(book, held, STRATEGY.condor)
+        if self.drop_roll_chain and len(wanted) > 1:
+            wanted.remove(max(wanted - {entry}))
+        return MarketSnapshot(
+            time=self.now,
+            spx=index_quote("SPX", 0.0),
+            vix=index_quote("VIX", 0.0),
+            chains={e: c for e, c in self.spx_chains.items() if e in wanted},
+            expiries=tuple(sorted(self.spx_chains)),
+            leg_quotes=held,
+            futures=self.futures,
+            vix_chains=self.vix_chains,
+            sessions=self.sessions,
+        )
+
+
+def random_market(
+    rng: np.random.Generator, book: Iterable[Structure], spot: float, step: float, cycle: int
+) -> Market:
+    now = NOW + timedelta(days=7 * cycle)
+    today = now.date()
+    vol = float(rng.uniform(0.10, 0.50))
+    holes = float(rng.choice([0.0, 0.0, 0.02, 0.1]))
+    expiries = {today + timedelta(days=45)} | {
+        leg.contract.expiry
+        for s in book
+        if s.engine is Engine.CONDOR
+        for leg in s.legs
+        if leg.contract.expiry > today
+    }
+    spx = {
+        e: bs_chain(
+            spot,
+            vol,
+            e,
+            (e - today).days,
+            step,
+            rng=rng,
+            nan_frac=holes,
+            zero_ask_frac=holes,
+            crossed_frac=holes / 2,
+            window=0.35,
+        )
+        for e in sorted(expiries)
+    }
+    vix_level = float(rng.uniform(11.0, 40.0))
+    vix, futures = {}, []
+    for n, expiry in enumerate(VIX_EXPIRIES):
+        forward = vix_level + (1.5 * n if vix_level < 20 else -1.0 * n)
+        futures.append(future_quote(expiry, forward))
+        vix[expiry] = black76_vix_chain(forward, 0.9, expiry, (expiry - today).days, range(10, 46))
+    weekdays = np.arange(np.datetime64(today), np.datetime64(today + timedelta(days=40)))
+    sessions = tuple(d.astype(date) for d in weekdays if np.is_busday(d))
+    events = tuple(
+        macro_event(
+            today + timedelta(days=int(rng.integers(0, 6))), str(rng.choice(["CPI", "PPI", "FOMC"]))
+        )
+        for _ in range(int(rng.integers(0, 2)))
+    )
+    return Market(now, spx, vix, tuple(futures), sessions, events, bool(rng.random() < 0.15))
+
+
+def counts_of(book: Iterable[Structure]) -> tuple[dict[tuple[str, date, str], int], dict[str, int]]:
+    """Independent oracle: the signed count per option series (symbol, expiry, right), and per
+    future, over the whole book."""
+    options: dict[tuple[str, date, str], int] = defaultdict(int)
+    futures: dict[str, int] = defaultdict(int)
+    for structure in book:
+        for leg in structure.legs:
+            count = (1 if leg.side is Side.BUY else -1) * leg.ratio * structure.quantity
+            contract = leg.contract
+            if isinstance(contract, OptionContract):
+                options[(contract.symbol, contract.expiry, contract.right.value)] += count
+            else:
+                futures[contract.key] += count
+    return options, futures
+
+
+def assert_book_is_sound(book: list[Structure]) -> None:
+    options, futures = counts_of(book)
+    assert {k: n for k, n in options.items() if k[0] == "VIX" and k[2] == "C" and n < 0} == {}
+    assert {k: n for k, n in options.items() if n < 0} == {}
+    assert {k: n for k, n in futures.items() if n < 0} == {}
+    condors = [s for s in book if s.engine is Engine.CONDOR]
+    assert len(condors) <= STRATEGY.condor.max_open
+    for structure in condors:
+        sp, lp, sc, lc = (leg.contract for leg in structure.legs)
+        assert isinstance(sp, OptionContract) and isinstance(lp, OptionContract)
+        assert isinstance(sc, OptionContract) and isinstance(lc, OptionContract)
+        assert [leg.side for leg in structure.legs] == [Side.SELL, Side.BUY, Side.SELL, Side.BUY]
+        assert (sp.right, lp.right, sc.right, lc.right) == (
+            Right.PUT,
+            Right.PUT,
+            Right.CALL,
+            Right.CALL,
+        )
+        assert lp.strike < sp.strike < sc.strike < lc.strike
+        assert len({sp.expiry, lp.expiry, sc.expiry, lc.expiry}) == 1
+
+
+def signed(legs: Iterable[Leg], quantity: int) -> dict[str, int]:
+    """Return the signed contract count per key, without the keys that net to zero."""
+    out: dict[str, int] = defaultdict(int)
+    for leg in legs:
+        out[leg.contract.key] += leg.signed_ratio * quantity
+    return {key: count for key, count in out.items() if count != 0}
+
+
+def max_loss(legs: Iterable[Leg], quotes: Mapping[str, LegQuote]) -> float:
+    """Independent oracle: a condor's max loss in USD per unit at mid (widest side - credit)."""
+    strikes: dict[Right, list[float]] = defaultdict(list)
+    credit = 0.0
+    for leg in legs:
+        contract = leg.contract
+        assert isinstance(contract, OptionContract)
+        strikes[contract.right].append(contract.strike)
+        credit -= leg.signed_ratio * quotes[contract.key].quote.mid
+    width = max(max(side) - min(side) for side in strikes.values())
+    return (width - credit) * 100
+
+
+def assert_accepted_intent_is_within_limits(
+    intent: Intent,
+    book: list[Structure],
+    snap: MarketSnapshot,
+    impact: MarginImpact | None,
+    day_pnl: float,
+    nlv: float,
+) -> None:
+    limits = STRATEGY.risk
+    assert intent.quantity >= 1
+    assert max(leg.ratio for leg in intent.legs) * intent.quantity <= limits.max_contracts_per_order
+    if intent.kind is not IntentKind.CLOSE:
+        assert impact is not None
+        assert (
+            impact.excess_liquidity_after
+            >= limits.min_excess_liquidity_pct * impact.net_liquidation
+        )
+    if intent.kind is IntentKind.OPEN and intent.engine is Engine.CONDOR:
+        assert day_pnl > -limits.daily_loss_limit_pct * nlv
+    chains = (*snap.chains.values(), *snap.vix_chains.values())
+    quotes: dict[str, LegQuote] = {q.contract.key: q for c in chains for q in c.quotes}
+    quotes |= {q.contract.key: q for q in snap.futures} | snap.leg_quotes
+    for leg in intent.legs:  # bad data never becomes an order
+        assert quotes[leg.contract.key].problem() is None
+    if intent.structure_kind is StructureKind.IRON_CONDOR and intent.kind is not IntentKind.CLOSE:
+        condor_legs = intent.result_legs if intent.kind is IntentKind.ROLL else intent.legs
+        assert max_loss(condor_legs, quotes) * intent.quantity <= (
+            STRATEGY.condor.max_loss_pct * nlv + 1e-6
+        )
+    if intent.kind is IntentKind.ROLL:
+        old = next(s for s in book if s.id == intent.structure_id)
+        assert intent.limit_price < 0
+        after = signed([*old.legs, *intent.legs], 1)
+        assert after == signed(intent.result_legs, 1)  # the combo turns the old condor into the new
+
+
+def apply(book: list[Structure], intent: Intent, next_id: int, now: datetime) -> list[Structure]:
+    """Return the book after `intent` fills in full."""
+    if intent.kind is IntentKind.OPEN:
+        return [
+            *book,
+            Structure(
+                next_id,
+                intent.engine,
+                intent.structure_kind,
+                intent.legs,
+                intent.quantity,
+                intent.limit_price,
+                now,
+            ),
+        ]
+    old = next(s for s in book if s.id == intent.structure_id)
+    rest = [s for s in book if s.id != old.id]
+    if intent.kind is IntentKind.CLOSE:
+        left = old.quantity - intent.quantity
+        return rest + ([dataclasses.replace(old, quantity=left)] if left > 0 else [])
+    rolled = Structure(
+        next_id,
+        old.engine,
+        old.kind,
+        intent.result_legs,
+        intent.quantity,
+        old.open_price + intent.limit_price,
+        now,
+    )
+    return [*rest, rolled]
+
+
+WHY = (
+    "DTE",
+    "stop",
+    "take profit",
+    "both sides tested",
+    "roll would",
+    "the new short",
+    "the rolled condor",
+)
+
+
+def why(intent: Intent) -> str:
+    """Return which rule made the intent, for the statistics."""
+    if intent.kind is not IntentKind.CLOSE:
+        return intent.structure_kind.value
+    return next((rule for rule in WHY if rule in intent.reason), "other")
+
+
+def run_cycles(seed: int) -> Counter[str]:
+    """Run DECIDERS over a random book and CYCLES random markets; return what happened."""
+    rng = np.random.default_rng(seed)
+    spot = float(rng.uniform(2000.0, 5000.0))
+    step = float(rng.choice([10.0, 25.0]))
+    book = random_condors(rng, spot, step) + random_vix_layer(rng)
+    nlv = float(10.0 ** rng.uniform(5.7, 7.0))
+    assert_book_is_sound(book)
+    seen: Counter[str] = Counter()
+    next_id = 1000
+    for cycle in range(CYCLES):
+        spot *= float(np.exp(rng.normal(0.0, 0.03)))
+        market = random_market(rng, book, spot, step, cycle)
+        day_pnl = float(rng.uniform(-0.03, 0.01)) * nlv
+        for _name, decide in DECIDERS:
+            snap = market.snapshot_for(book)
+            state_now = PortfolioState(
+                account(nlv), tuple(book), HedgeState(day_pnl=day_pnl), market.events
+            )
+            decision = decide(snap, state_now, STRATEGY, market.now)
+            seen.update(
+                f"skip: {re.sub(r'[0-9.,$+-]+', '#', s.reason)[:30]}" for s in decision.skips
+            )
+            for intent in decision.intents:
+                impact = (
+                    None if rng.random() < 0.1 else margin(float(rng.uniform(0.0, 1.0)) * nlv, nlv)
+                )
+                gate_state = PortfolioState(
+                    account(nlv), tuple(book), HedgeState(day_pnl=day_pnl), market.events
+                )
+                problem = check_intent(intent, gate_state, STRATEGY, impact)
+                if problem is not None:
+                    seen[f"refused {intent.kind}: {problem.split(' ')[0]}"] += 1
+                    continue
+                assert_accepted_intent_is_within_limits(intent, book, snap, impact, day_pnl, nlv)
+                book = apply(book, intent, next_id, market.now)
+                next_id += 1
+                seen[f"accepted {intent.kind}"] += 1
+                seen[f"accepted {intent.kind} ({why(intent)})"] += 1
+                assert_book_is_sound(book)
+    return seen
+
+
+@settings(deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(0, 2**32 - 1))
+def test_decisions_through_the_gate_never_break_the_book(seed: int) -> None:
+    for outcome in run_cycles(seed):
+        event(outcome)
+
+
+def test_random_books_take_every_path() -> None:
+    # Guards the property above against passing vacuously: over fixed seeds, condors are
+    # rolled, stopped, closed instead of a debit roll or with both sides tested, opened, kept
+    # out by the blackout, and the gate refuses opens past the daily loss limit and rolls.
+    seen: Counter[str] = Counter()
+    for seed in range(30):
+        seen += run_cycles(seed)
+    for outcome in (
+        "accepted roll",
+        "accepted open",
+        "accepted close (stop)",
+        "accepted close (roll would)",
+        "accepted close (both sides tested)",
+        "accepted close (take profit)",
+        "skip: event blackout",
+        "refused open: daily",
+        "refused roll",
+    ):
+        assert sum(n for key, n in seen.items() if key.startswith(outcome)) > 0, (outcome, seen)

@@ -1,7 +1,10 @@
-"""risk.py: order size, open count, naked shorts, excess liquidity, and the book after."""
+"""risk.py: order size, open count, daily loss limit, naked shorts and VIX calls, excess
+liquidity, rolls, and the book after."""
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from datetime import date, timedelta
 
 import pytest
@@ -13,15 +16,17 @@ from snapshots import (
     margin,
     open_intent,
     option,
+    portfolio,
     state,
+    vix_call,
     vix_future,
 )
 
 from broker.contracts import Right
 from broker.orders import Leg, Side
-from broker.structures import Engine, IntentKind, Structure, StructureKind
+from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
 from strategies.params import RiskLimits, StrategyParams
-from strategies.risk import book_after, check_intent, naked_short_problem
+from strategies.risk import book_after, check_intent, naked_short_problem, vix_calls_problem
 
 PARAMS = StrategyParams()
 OK_MARGIN = margin(600_000.0)
@@ -309,3 +314,249 @@ def test_book_after_counts_ratios() -> None:
         "SPXW 2024-04-18 C 5300": 6,
         "SPXW 2024-04-18 C 5200": -3,
     }
+
+
+# --------------------------------------------------------------------------------------------
+# The daily loss limit
+# --------------------------------------------------------------------------------------------
+
+LIMIT_HIT = (
+    "daily loss limit: the day's P&L -$20,000 is at or below -2.0% of net liquidation "
+    "(-$20,000): no new condor today"
+)
+
+
+def test_open_condor_at_the_daily_loss_limit_is_refused() -> None:
+    assert check_intent(open_intent(), portfolio(day_pnl=-20_000.0), PARAMS, OK_MARGIN) == (
+        LIMIT_HIT
+    )
+
+
+def test_open_condor_beyond_the_daily_loss_limit_is_refused() -> None:
+    problem = check_intent(open_intent(), portfolio(day_pnl=-55_000.0), PARAMS, OK_MARGIN)
+    assert problem is not None and problem.startswith("daily loss limit: the day's P&L -$55,000")
+
+
+def test_open_condor_just_inside_the_daily_loss_limit_passes() -> None:
+    assert check_intent(open_intent(), portfolio(day_pnl=-19_999.0), PARAMS, OK_MARGIN) is None
+
+
+def test_a_gain_never_hits_the_daily_loss_limit() -> None:
+    assert check_intent(open_intent(), portfolio(day_pnl=50_000.0), PARAMS, OK_MARGIN) is None
+
+
+def test_daily_loss_limit_param_is_honoured() -> None:
+    params = StrategyParams(risk=RiskLimits(daily_loss_limit_pct=0.05))
+    assert check_intent(open_intent(), portfolio(day_pnl=-40_000.0), params, OK_MARGIN) is None
+    assert check_intent(open_intent(), portfolio(day_pnl=-50_000.0), params, OK_MARGIN) == (
+        "daily loss limit: the day's P&L -$50,000 is at or below -5.0% of net liquidation "
+        "(-$50,000): no new condor today"
+    )
+
+
+def test_unknown_day_pnl_refuses_a_new_condor() -> None:
+    problem = check_intent(open_intent(), portfolio(day_pnl=math.nan), PARAMS, OK_MARGIN)
+    assert problem == (
+        "the day's P&L is unknown (P&L nan, net liquidation $1,000,000): no new condor"
+    )
+
+
+def test_close_past_the_daily_loss_limit_passes() -> None:
+    structures = book(1)
+    intent = close_intent(structures[0])
+    assert check_intent(intent, portfolio(structures, day_pnl=-90_000.0), PARAMS, None) is None
+
+
+def test_roll_past_the_daily_loss_limit_passes() -> None:
+    structures = book(1)
+    intent = roll_intent(structures[0])
+    assert check_intent(intent, portfolio(structures, day_pnl=-90_000.0), PARAMS, OK_MARGIN) is None
+
+
+def test_vix_hedge_past_the_daily_loss_limit_passes() -> None:
+    legs = (Leg(vix_call(22.0), Side.BUY),)
+    intent = open_intent(legs, 5, structure_kind=StructureKind.CALL_BLOCK, engine=Engine.VIX)
+    assert check_intent(intent, portfolio(day_pnl=-90_000.0), PARAMS, OK_MARGIN) is None
+
+
+# --------------------------------------------------------------------------------------------
+# Rolls: margin like an open, neither an open nor a close of a condor
+# --------------------------------------------------------------------------------------------
+
+
+def roll_intent(structure: Structure, quantity: int | None = None) -> Intent:
+    """Roll the put side of a standard condor (4700/4800) down to 4600/4750."""
+    new_put = (Leg(option(4750.0, P), Side.SELL), Leg(option(4600.0, P), Side.BUY))
+    closing = (structure.legs[0].reversed(), structure.legs[1].reversed())
+    return Intent(
+        kind=IntentKind.ROLL,
+        engine=Engine.CONDOR,
+        structure_kind=StructureKind.IRON_CONDOR,
+        legs=closing + new_put,
+        quantity=structure.quantity if quantity is None else quantity,
+        limit_price=-1.0,
+        reason="test roll",
+        structure_id=structure.id,
+        result_legs=new_put + structure.legs[2:],
+        carry_price=-7.0,
+    )
+
+
+def test_roll_without_what_if_margin_is_refused() -> None:
+    structures = book(1)
+    assert check_intent(roll_intent(structures[0]), state(structures), PARAMS, None) == (
+        "no what-if margin from the venue: cannot check excess liquidity"
+    )
+
+
+def test_roll_below_the_excess_liquidity_floor_is_refused() -> None:
+    structures = book(1)
+    problem = check_intent(roll_intent(structures[0]), state(structures), PARAMS, margin(1.0))
+    assert problem is not None and problem.startswith("excess liquidity after the trade $1 ")
+
+
+def test_roll_at_max_open_condors_passes() -> None:
+    structures = book(3)
+    assert check_intent(roll_intent(structures[0]), state(structures), PARAMS, OK_MARGIN) is None
+
+
+def test_roll_that_leaves_the_old_short_uncovered_is_refused() -> None:
+    structure = book(1)[0]
+    roll = roll_intent(structure)
+    half = dataclasses.replace(roll, legs=(roll.legs[1], *roll.legs[2:]))  # keeps 4800 short
+    assert check_intent(half, state([structure]), PARAMS, OK_MARGIN) == (
+        "would leave 2 SPXW 2024-04-18 P options net short (naked): "
+        "every short option needs a long one of the same class, expiry and right"
+    )
+
+
+def test_roll_larger_than_the_per_order_limit_is_refused() -> None:
+    structure = condor(1, quantity=51)
+    assert check_intent(roll_intent(structure), state([structure]), PARAMS, OK_MARGIN) == (
+        "51 contracts in one leg, the limit is 50"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Never net short VIX calls
+# --------------------------------------------------------------------------------------------
+
+VIX_MAY = date(2024, 5, 22)
+
+
+def backspread_legs(sold: int, bought: int, expiry: date = VIX_MAY) -> tuple[Leg, ...]:
+    return (
+        Leg(vix_call(20.0, expiry), Side.SELL, sold),
+        Leg(vix_call(25.0, expiry), Side.BUY, bought),
+    )
+
+
+def backspread(structure_id: int, sold: int, bought: int, quantity: int = 1) -> Structure:
+    return Structure(
+        structure_id,
+        Engine.VIX,
+        StructureKind.BACKSPREAD,
+        backspread_legs(sold, bought),
+        quantity,
+        open_price=-0.2,
+        opened_at=NOW - timedelta(days=3),
+    )
+
+
+@pytest.mark.parametrize("bought", [1, 2, 3, 4])
+def test_backspread_one_by_n_passes(bought: int) -> None:
+    intent = open_intent(
+        backspread_legs(1, bought), 3, structure_kind=StructureKind.BACKSPREAD, engine=Engine.VIX
+    )
+    assert vix_calls_problem((), intent, PARAMS.vix) is None
+    assert check_intent(intent, state(), PARAMS, OK_MARGIN) is None
+
+
+def test_ratio_spread_selling_more_calls_than_it_buys_is_refused() -> None:
+    held = Structure(
+        9, Engine.VIX, StructureKind.CALL_BLOCK, (Leg(vix_call(20.0), Side.BUY),), 10, 1.5, NOW
+    )
+    intent = open_intent(
+        backspread_legs(2, 1), 1, structure_kind=StructureKind.BACKSPREAD, engine=Engine.VIX
+    )
+    # The held call block would cover it across the book: the structure itself is refused.
+    assert check_intent(intent, state([held]), PARAMS, OK_MARGIN) == (
+        "the backspread sells 1 more VIX 2024-05-22 calls than it buys per unit: "
+        "the VIX layer is never net short calls"
+    )
+
+
+def test_closing_the_long_calls_under_a_short_call_is_refused() -> None:
+    spread = backspread(5, 1, 2, quantity=2)
+    sell_longs = open_intent(
+        (Leg(vix_call(25.0), Side.SELL, 2),),
+        2,
+        kind=IntentKind.CLOSE,
+        structure_kind=StructureKind.BACKSPREAD,
+        engine=Engine.VIX,
+    )
+    assert check_intent(sell_longs, state([spread]), PARAMS, OK_MARGIN) == (
+        "would leave the book net short 2 VIX 2024-05-22 calls: the VIX layer is never net "
+        "short calls (a backspread buys at least as many calls as it sells)"
+    )
+
+
+def test_vix_calls_are_netted_per_expiry_across_trading_classes() -> None:
+    weekly_long = Structure(
+        9,
+        Engine.VIX,
+        StructureKind.CALL_BLOCK,
+        (Leg(vix_call(22.0, trading_class="VIXW"), Side.BUY),),
+        1,
+        1.5,
+        NOW,
+    )
+    short = open_intent(
+        (Leg(vix_call(30.0), Side.SELL),),
+        1,
+        structure_kind=StructureKind.VERTICAL,
+        engine=Engine.VIX,
+    )
+    june = open_intent(
+        (Leg(vix_call(30.0, date(2024, 6, 18)), Side.SELL),),
+        1,
+        kind=IntentKind.CLOSE,
+        engine=Engine.VIX,
+    )
+    assert (
+        vix_calls_problem(
+            [weekly_long], dataclasses.replace(short, kind=IntentKind.CLOSE), PARAMS.vix
+        )
+        is None
+    )
+    assert vix_calls_problem([weekly_long], june, PARAMS.vix) == (
+        "would leave the book net short 1 VIX 2024-06-18 calls: the VIX layer is never net "
+        "short calls (a backspread buys at least as many calls as it sells)"
+    )
+
+
+def test_roll_of_a_backspread_into_a_net_short_one_is_refused() -> None:
+    spread = backspread(5, 1, 2)
+    roll = Intent(
+        kind=IntentKind.ROLL,
+        engine=Engine.VIX,
+        structure_kind=StructureKind.BACKSPREAD,
+        legs=(Leg(vix_call(25.0), Side.SELL, 2), Leg(vix_call(25.0, date(2024, 6, 18)), Side.BUY)),
+        quantity=1,
+        limit_price=-0.5,
+        reason="test",
+        structure_id=5,
+        result_legs=(
+            Leg(vix_call(20.0), Side.SELL),
+            Leg(vix_call(25.0, date(2024, 6, 18)), Side.BUY),
+        ),
+    )
+    assert check_intent(roll, state([spread]), PARAMS, OK_MARGIN) == (
+        "the backspread sells 1 more VIX 2024-05-22 calls than it buys per unit: "
+        "the VIX layer is never net short calls"
+    )
+
+
+def test_spx_calls_are_not_counted_as_vix_calls() -> None:
+    intent = open_intent((Leg(option(5200.0, C), Side.SELL),), 1)
+    assert vix_calls_problem((), intent, PARAMS.vix) is None

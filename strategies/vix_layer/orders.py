@@ -1,0 +1,106 @@
+"""Intents of the VIX layer priced at mid: open, close (all or some units) and roll.
+
+A roll is one combo (sell the old contracts, buy the new ones); its `result_legs` are the new
+structure's legs and nothing of the old structure is kept (`carry_price` 0). Every quantity is
+capped so that no leg of one order exceeds the risk limit's contracts per order: the rest
+follows at the next cycle instead of the whole order being refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from broker.contracts import OptionContract
+from broker.market import LegQuote
+from broker.orders import Leg
+from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
+from strategies.pricing_of_legs import leg_problems, net_mid
+
+
+def order_cap(quantity: int, legs: tuple[Leg, ...], max_contracts: int) -> int:
+    """Return `quantity` cut so that no leg trades more than `max_contracts` contracts."""
+    largest = max((leg.ratio for leg in legs), default=1)
+    return max(0, min(quantity, max_contracts // largest))
+
+
+def cap_note(wanted: int, capped: int, max_contracts: int) -> str:
+    """Return the words that say an order was cut to the per-order limit ('' when it was not)."""
+    if capped >= wanted:
+        return ""
+    return f" (capped from {wanted} at {max_contracts} contracts per order; the rest follows)"
+
+
+def unit_cost(legs: tuple[Leg, ...], quotes: Mapping[str, LegQuote]) -> float:
+    """Return the premium in USD one unit costs at mid (credit negative; futures cost none)."""
+    premium = [leg for leg in legs if isinstance(leg.contract, OptionContract)]
+    if not premium:
+        return 0.0
+    return net_mid(tuple(premium), quotes) * premium[0].contract.multiplier
+
+
+def open_intent(
+    kind: StructureKind,
+    legs: tuple[Leg, ...],
+    quantity: int,
+    quotes: Mapping[str, LegQuote],
+    reason: str,
+) -> Intent:
+    """Return an OPEN of `quantity` units at mid (legs must have usable quotes)."""
+    return Intent(
+        kind=IntentKind.OPEN,
+        engine=Engine.VIX,
+        structure_kind=kind,
+        legs=legs,
+        quantity=quantity,
+        limit_price=net_mid(legs, quotes),
+        reason=reason,
+    )
+
+
+def close_intent(
+    structure: Structure, quantity: int, quotes: Mapping[str, LegQuote], reason: str
+) -> Intent | str:
+    """Return a CLOSE of `quantity` units of `structure` at mid, or why it cannot be priced."""
+    legs = tuple(leg.reversed() for leg in structure.legs)
+    problems = leg_problems(legs, quotes)
+    if problems:
+        return "; ".join(problems) + " (retry next cycle)"
+    return Intent(
+        kind=IntentKind.CLOSE,
+        engine=structure.engine,
+        structure_kind=structure.kind,
+        legs=legs,
+        quantity=min(quantity, structure.quantity),
+        limit_price=net_mid(legs, quotes),
+        reason=reason,
+        structure_id=structure.id,
+    )
+
+
+def roll_intent(
+    structure: Structure,
+    new_legs: tuple[Leg, ...],
+    quantity: int,
+    quotes: Mapping[str, LegQuote],
+    reason: str,
+) -> Intent | str:
+    """Return a ROLL of `quantity` units into `new_legs` at mid, or why it cannot be priced."""
+    old_keys = {leg.contract.key for leg in structure.legs}
+    if any(leg.contract.key in old_keys for leg in new_legs):
+        return "the replacement trades a contract of the structure it replaces"
+    legs = tuple(leg.reversed() for leg in structure.legs) + new_legs
+    problems = leg_problems(legs, quotes)
+    if problems:
+        return "; ".join(problems) + " (retry next cycle)"
+    return Intent(
+        kind=IntentKind.ROLL,
+        engine=structure.engine,
+        structure_kind=structure.kind,
+        legs=legs,
+        quantity=min(quantity, structure.quantity),
+        limit_price=net_mid(legs, quotes),
+        reason=reason,
+        structure_id=structure.id,
+        result_legs=new_legs,
+        carry_price=0.0,
+    )
