@@ -22,7 +22,7 @@ from bot.commands_cli import register_commands
 from bot.config import AppConfig, load_config
 from bot.events_cli import events_app
 from bot.logs import setup_logging
-from broker.errors import ConfigError, LiveTradingRefused, MarketDataEnded
+from broker.errors import BrokerUnavailable, ConfigError, LiveTradingRefused, MarketDataEnded
 from broker.sim.user_data import DataFileError
 from broker.sim.venue_store import VenueFileError
 
@@ -126,7 +126,7 @@ def run(
     except MarketDataEnded as exc:
         errors.print(f"[red]cannot start: {exc}[/red] (see sim.start)", soft_wrap=True)
         raise typer.Exit(2) from exc
-    except (DataFileError, VenueFileError) as exc:
+    except (DataFileError, VenueFileError, BrokerUnavailable, ConfigError) as exc:
         errors.print(f"[red]cannot start: {escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(2) from exc
     raise typer.Exit(code)
@@ -149,6 +149,12 @@ def replay(
             "--daily-logs", help="Write each day's fill and roll log under the reports dir."
         ),
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write the replay report (summary.md and PNG charts) into this folder."
+        ),
+    ] = None,
 ) -> None:
     """Replay history through the same strategy and engine, as fast as it goes."""
     from bot.replay import replay as run_replay
@@ -176,7 +182,9 @@ def replay(
             progress.update(task, advance=1, description=day.isoformat())
 
         try:
-            summary = asyncio.run(run_replay(cfg, first, last, path, on_day, daily_logs))
+            summary = asyncio.run(
+                run_replay(cfg, first, last, path, on_day, daily_logs, report_dir=report)
+            )
         except (MarketDataEnded, DataFileError) as exc:
             progress.stop()
             errors.print(f"[red]cannot replay: {escape(str(exc))}[/red]", soft_wrap=True)
@@ -196,6 +204,8 @@ def replay(
         ("fills", f"{summary.fills}"),
         ("journal", str(path)),
         ("daily logs", f"{Path(cfg.reports.dir) / 'YYYY-MM-DD'}/" if daily_logs else "off"),
+        ("report", f"{report / 'summary.md'}" if report else "off (--report DIR)"),
+        ("wall time", f"{summary.wall_seconds:.1f} s ({summary.cycles_per_second:,.0f} cycles/s)"),
     ):
         table.add_row(label, value)
     console.print(table)

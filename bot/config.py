@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from broker.errors import ConfigError
+from broker.ib.settings import IbSettings
 from strategies.params import Frozen, StrategyParams
 
 
@@ -142,6 +143,7 @@ class AppConfig(Frozen):
     execution: ExecutionConfig = ExecutionConfig()
     reports: ReportsConfig = ReportsConfig()
     calendar: CalendarConfig = CalendarConfig()
+    ib: IbSettings = IbSettings()
     strategy: StrategyParams = StrategyParams()
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -28,10 +28,10 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.config import AppConfig
-from bot.driver import VirtualDriver
+from bot.driver import VirtualDriver, run_live
 from bot.engine import TradingEngine
 from bot.overrides import CommandApplier
-from bot.wiring import build_sim_system
+from bot.wiring import build_ib_system, build_sim_system
 from broker.errors import MarketDataEnded
 from storage import daemon_lock, schema
 from storage.daemon_lock import DEFAULT_STALENESS, HEARTBEAT_EVERY, LockHolder
@@ -60,9 +60,6 @@ async def run_daemon(
     Raise storage.schema.JournalUnavailable or storage.daemon_lock.DaemonAlreadyRunning when it
     cannot start on this journal.
     """
-    if config.account.broker != "sim":
-        log.error("only the simulated exchange is available in this version", broker="ib")
-        return 2
     schema.check_url(config.database.url)
     journal = Journal(config.database.url)
     try:
@@ -120,47 +117,79 @@ async def _run(
         keep_lock(journal.engine, holder, heartbeat_every, stop, broker_state)
     )
     try:
-        system = build_sim_system(
-            config, journal, config.sim.start, pace=1.0 / config.sim.speed, allow_live=allow_live
-        )
-        running.append(system.engine)
-        last_day = min(until or system.history.last_day, system.history.last_day)
-        log.info(
-            "daemon starting",
-            broker="sim",
-            account=config.sim.account_id,
-            start=str(system.clock.now()),
-            last_day=last_day.isoformat(),
-            database=make_url(config.database.url).render_as_string(hide_password=True),
-            speed=config.sim.speed,
-            pid=holder.pid,
-        )
+        engine, drive = _system(config, journal, allow_live, until, holder)
+        running.append(engine)
         polling = asyncio.Event()
         poller: asyncio.Task[None] | None = None
         try:
-            await system.engine.start()
-            applier = CommandApplier(system.engine, commands_from[0])
-            system.engine.before_job = applier.apply_pending
-            await system.engine.between_jobs(applier.apply_pending)
+            await engine.start()
+            applier = CommandApplier(engine, commands_from[0])
+            engine.before_job = applier.apply_pending
+            await engine.between_jobs(applier.apply_pending)
             poller = asyncio.create_task(
-                poll_commands(system.engine, applier, commands_from[1], polling)
+                poll_commands(engine, applier, commands_from[1], polling)
             )
-            driver = VirtualDriver(
-                system.clock, system.jobs, system.calendar, system.engine.run_job, config.sim.speed
-            )
-            why = await driver.run(stop, last_day)
+            why = await drive(stop)
         except MarketDataEnded as exc:
             why = str(exc)
         finally:
             polling.set()
             if poller is not None:
                 await poller  # lets a command being applied finish
-            await system.engine.stop()
+            await engine.stop()
     finally:
         stop.set()
         lost = await heartbeat
-    log.info("daemon stopped", why=lost or why, cycles=system.engine.cycles)
+    log.info("daemon stopped", why=lost or why, cycles=engine.cycles)
     return 2 if lost else 0
+
+
+Drive = Callable[[asyncio.Event], Awaitable[str]]
+
+
+def _system(
+    config: AppConfig, journal: Journal, allow_live: bool, until: date | None, holder: LockHolder
+) -> tuple[TradingEngine, Drive]:
+    """Build the engine on the configured venue and what drives its jobs until `stop`."""
+    database = make_url(config.database.url).render_as_string(hide_password=True)
+    if config.account.broker == "ib":
+        ib = build_ib_system(config, journal, allow_live)
+        log.info(
+            "daemon starting",
+            broker="ib",
+            host=config.ib.host,
+            port=config.ib.port,
+            client_id=config.ib.client_id,
+            database=database,
+            pid=holder.pid,
+        )
+
+        async def drive_live(stop: asyncio.Event) -> str:
+            return await run_live(ib.jobs, ib.calendar, ib.engine.run_job, stop)
+
+        return ib.engine, drive_live
+    system = build_sim_system(
+        config, journal, config.sim.start, pace=1.0 / config.sim.speed, allow_live=allow_live
+    )
+    last_day = min(until or system.history.last_day, system.history.last_day)
+    log.info(
+        "daemon starting",
+        broker="sim",
+        account=config.sim.account_id,
+        start=str(system.clock.now()),
+        last_day=last_day.isoformat(),
+        database=database,
+        speed=config.sim.speed,
+        pid=holder.pid,
+    )
+    driver = VirtualDriver(
+        system.clock, system.jobs, system.calendar, system.engine.run_job, config.sim.speed
+    )
+
+    async def drive_sim(stop: asyncio.Event) -> str:
+        return await driver.run(stop, last_day)
+
+    return system.engine, drive_sim
 
 
 async def keep_lock(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.config import AppConfig
 from bot.daily_report import with_daily_logs
 from bot.driver import VirtualDriver
 from bot.jobs import JobName
+from bot.replay_report import write_replay_report
 from bot.wiring import build_sim_system
 from broker.structures import Engine
 from storage.journal import Journal
@@ -37,6 +39,11 @@ class ReplaySummary:
     max_drawdown_pct: float
     fills: int
     why_stopped: str
+    wall_seconds: float = 0.0  # the engine's run, set-up and report excluded
+
+    @property
+    def cycles_per_second(self) -> float:
+        return self.cycles / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
 
 def max_drawdown(curve: list[float]) -> tuple[float, float]:
@@ -64,11 +71,13 @@ async def replay(
     db_path: Path,
     on_day: Callable[[date], None] | None = None,
     daily_logs: bool = False,
+    report_dir: Path | None = None,
 ) -> ReplaySummary:
     """Run the strategy over [start, end] on the simulator; return the summary.
 
     With `daily_logs` each day's fill and roll log is written under `config.reports.dir`;
-    without, none is (whatever `reports.enabled` says).
+    without, none is (whatever `reports.enabled` says). With `report_dir` the replay report
+    (summary.md and charts) is written there.
     """
     config = with_daily_logs(config, daily_logs)
     journal = Journal(fresh_database(db_path))
@@ -85,9 +94,24 @@ async def replay(
         driver = VirtualDriver(
             system.clock, system.jobs, system.calendar, system.engine.run_job, speed=None
         )
+        began = time.perf_counter()
         why = await driver.run(asyncio.Event(), min(end, system.history.last_day), progress)
+        wall = time.perf_counter() - began
         await system.engine.stop()
-        return _summarize(journal, config, start, end, len(days), system.engine.cycles, why)
+        if report_dir is not None:
+            history = system.history
+            closes = {d: history.bar(d).close for d in history.days() if d <= end}
+            write_replay_report(
+                journal,
+                closes,
+                report_dir,
+                config.strategy,
+                start,
+                end,
+                start_equity=config.sim.starting_cash,
+            )
+        summary = _summarize(journal, config, start, end, len(days), system.engine.cycles, why)
+        return replace(summary, wall_seconds=wall)
     finally:
         journal.dispose()
 

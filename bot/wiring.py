@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 
-from bot.clock import VirtualClock
+from bot.clock import RealClock, VirtualClock
 from bot.config import AppConfig, SimConfig
 from bot.engine import TradingEngine
-from bot.jobs import Job, build_jobs
+from bot.jobs import Job, JobName, build_jobs
 from broker.calendar import NY, TradingCalendar, default_calendar
 from broker.sim.exchange import SimExchange
 from broker.sim.fees import FeeSchedule
@@ -19,6 +20,9 @@ from broker.sim.history import DailyHistory
 from broker.sim.market import MarketModel, SimMarket
 from broker.sim.venue_store import VenueStore
 from storage.journal import Journal
+
+if TYPE_CHECKING:
+    from broker.ib.adapter import IbBroker
 
 SIM_START_TIME = time(9, 0)
 
@@ -47,6 +51,36 @@ def load_history(sim: SimConfig, end: date | None = None) -> DailyHistory:
     return DailyHistory.from_sources(
         spx_csv=spx, vix_csv=vix, breadth_csv=breadth, futures_csv=futures, end=end
     )
+
+
+@dataclass
+class IbSystem:
+    """A trading engine on an Interactive Brokers paper account, on the wall clock."""
+
+    broker: IbBroker
+    engine: TradingEngine
+    jobs: list[Job]
+    calendar: TradingCalendar
+
+
+def build_ib_system(config: AppConfig, journal: Journal, allow_live: bool = False) -> IbSystem:
+    """Wire the IB adapter and an engine on the real clock; a reconnect re-reconciles.
+
+    The engine checks the paper guard on the account and the port before any order.
+    """
+    from broker.ib.adapter import IbBroker  # imports ib_async: only when trading IB
+
+    broker = IbBroker(config.ib)
+    engine = TradingEngine(
+        broker, journal, RealClock(), config, allow_live_cli=allow_live, port=broker.port
+    )
+
+    async def reconcile_again() -> None:
+        log.info("IB reconnected: reconciling the journal with the account again")
+        await engine.run_job(JobName.RECONCILE)
+
+    broker.on_reconnected.append(reconcile_again)
+    return IbSystem(broker, engine, build_jobs(config.schedule), default_calendar())
 
 
 def build_sim_system(
