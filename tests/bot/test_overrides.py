@@ -25,7 +25,7 @@ from bot.wiring import SimSystem, build_sim_system
 from broker.calendar import NY
 from broker.contracts import OptionContract, Right
 from broker.orders import Leg, Order, OrderStatus, Side
-from broker.structures import Engine, Intent, IntentKind, StructureKind
+from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
 from storage import commands
 from storage.commands import CommandStatus, CommandVerb, RuntimeState
 from storage.journal import Journal
@@ -390,8 +390,12 @@ def wait_until(check: Any, seconds: float) -> Any:
 
 
 def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
-    # an entry window every day, one condor at a time: the roll's new condor is the only one
-    every_day = '[schedule]\ncondor_entry = ["0 10 * * mon-fri"]\n[strategy.condor]\nmax_open = 1\n'
+    # an entry window every day (no macro blackout), one condor at a time: the roll's new
+    # condor is the only one; the VIX layer trades too (flatten --engine vix)
+    every_day = (
+        '[schedule]\ncondor_entry = ["0 10 * * mon-fri"]\n'
+        "[strategy.condor]\nmax_open = 1\nevent_blackout = false\n"
+    )
     config = toml_config(tmp_path, 10080.0, every_day)
     url = f"sqlite:///{tmp_path / 'alvh.sqlite'}"
     early = alvh(config, "set", "ratio", "2")  # the daemon is down: applied when it starts
@@ -417,19 +421,24 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         writer.dispose()
 
     try:
-        first = wait_until(journal.open_structures, 20)[0].id
+        first = wait_until(lambda: condors(journal), 20)[0].id
         assert runtime_of(journal).ratio == 2
         ok(alvh(config, "pause", "--wait"), "paused")
         ok(alvh(config, "close", str(first), "--wait"), f"#{first} closed at")
         ok(alvh(config, "resume", "--wait"), "resumed: cleared pause")
         loader = threading.Thread(target=cli_writes)
         loader.start()
-        second = wait_until(journal.open_structures, 20)[0].id
+        second = wait_until(lambda: condors(journal), 60)[0].id
         stop_writing.set()
         loader.join()
         ok(alvh(config, "roll", str(second), "--wait"), f"rolled #{second} into")
-        [third] = journal.open_structures()
-        ok(alvh(config, "flatten", "--wait"), f"closed #{third.id}")
+        layer = wait_until(lambda: of_engine(journal, Engine.VIX), 20)  # the 10:30 rebalance
+        ok(alvh(config, "flatten", "--engine", "vix", "--wait"), f"closed #{layer[0].id}")
+        assert all(journal.structure_status(s.id) == "closed" for s in layer)
+        ok(alvh(config, "resume", "--wait"), "resumed: cleared pause")
+        third = commands.rolls(journal.engine)[-1].new_structure_id
+        ok(alvh(config, "flatten", "--wait"), "closed")
+        assert journal.open_structures() == []  # and flatten paused: nothing opens again
         together = alvh_together(
             config,
             ("set", "hedge-scale", "1.5", "--wait"),
@@ -450,13 +459,21 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         _, stderr = daemon.communicate(timeout=30)
     assert daemon.returncode == 0, stderr
     assert "database is locked" not in stderr
-    assert journal.open_structures() == [] or journal.open_structures()[0].id > third.id
+    assert all(s.id > third for s in journal.open_structures())
     states = {c.id: c.status for c in commands.commands(journal.engine)}
     assert all(states[i].is_final for i in written) and len(written) > 5
     assert [r.old_structure_id for r in commands.rolls(journal.engine)] == [second]
     final = runtime_of(journal)
     assert (final.paused, final.killed, final.ratio, final.hedge_scale) == (False, False, 2, 1.5)
     journal.dispose()
+
+
+def of_engine(journal: Journal, engine: Engine) -> list[Structure]:
+    return [s for s in journal.open_structures() if s.engine is engine]
+
+
+def condors(journal: Journal) -> list[Structure]:
+    return of_engine(journal, Engine.CONDOR)
 
 
 def runtime_of(journal: Journal) -> RuntimeState:
