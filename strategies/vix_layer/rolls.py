@@ -6,9 +6,12 @@
 - A call block, an add-on or a backspread at or below call_roll_dte calendar days is rolled to
   a fresh one chosen as the rebalance would choose it (the backspread at the effective ratio):
   sell the old calls, buy the new, in one combo; the new structure keeps its kind.
-- Rolls keep the hedge rather than grow it: they are not gated by the hedge budget. A roll
-  that cannot be priced (no usable quote for the old or the new contract) is skipped and
-  retried next cycle. Quantities are capped per order; the rest rolls next cycle.
+- Rolls keep the hedge rather than grow it, but a roll is where the layer pays its carry (a
+  rung's contango, a block's time value). So when the layer's net cost over the rolling year
+  has used up the hedge budget, a structure due for its roll is closed instead: the budget
+  caps what the layer costs, not only what it buys. A roll that cannot be priced (no usable
+  quote for the old or the new contract) is skipped and retried next cycle. Quantities are
+  capped per order; the rest rolls next cycle.
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from broker.orders import Leg, Side
 from broker.structures import Structure, StructureKind
 from strategies.decision import Decision, PortfolioState, skip
 from strategies.expiry import days_to_expiry
+from strategies.hedge_rules import budget_left, budget_limit
 from strategies.params import StrategyParams
 from strategies.vix_layer.backspread import choose_backspread
 from strategies.vix_layer.call_block import choose_block_call
 from strategies.vix_layer.context import HedgeContext, hedge_context
 from strategies.vix_layer.ladder import rung_expiry
-from strategies.vix_layer.orders import cap_note, order_cap, roll_intent
+from strategies.vix_layer.orders import cap_note, close_intent, order_cap, roll_intent
 from strategies.vix_layer.selection import block_legs, ladder_futures, trading_days_to
 
 CALL_KINDS = (StructureKind.CALL_BLOCK, StructureKind.ADDON_CALLS, StructureKind.BACKSPREAD)
@@ -74,7 +78,7 @@ def _roll_rungs(ctx: HedgeContext) -> Decision:
             f"{month} with {held[future.contract.expiry]} held (the fewest)"
             f"{cap_note(rung.quantity, units, limit)}"
         )
-        decision = decision + _roll(rung, new_legs, units, ctx, reason)
+        decision = decision + _roll_or_close(rung, new_legs, units, ctx, reason)
         held[future.contract.expiry] += units
     return decision
 
@@ -99,7 +103,7 @@ def _roll_calls(ctx: HedgeContext) -> Decision:
             f"{action}: VIX {expiry} at {dte} DTE (roll at {params.call_roll_dte}): "
             f"{units} x into {described}{cap_note(structure.quantity, units, limit)}"
         )
-        decision = decision + _roll(structure, new_legs, units, ctx, reason)
+        decision = decision + _roll_or_close(structure, new_legs, units, ctx, reason)
     return decision
 
 
@@ -111,6 +115,27 @@ def _fresh_legs(ctx: HedgeContext, structure: Structure) -> tuple[tuple[Leg, ...
     if isinstance(block, str):
         return block
     return block_legs(block), block.describe(ctx.params.vix)
+
+
+def _roll_or_close(
+    structure: Structure, new_legs: tuple[Leg, ...], units: int, ctx: HedgeContext, reason: str
+) -> Decision:
+    """Roll, or close instead when the hedge budget of the rolling year is spent."""
+    hedge = ctx.state.hedge
+    nlv = ctx.state.account.net_liquidation
+    left = budget_left(nlv, hedge.layer_cost_year, ctx.params.hedge)
+    if left > 0:
+        return _roll(structure, new_legs, units, ctx, reason)
+    why = (
+        f"close {structure.kind.value} #{structure.id} instead of rolling it: the layer cost "
+        f"${hedge.layer_cost_year:,.0f} over the last year, the budget is "
+        f"${budget_limit(nlv, ctx.params.hedge):,.0f} ({ctx.params.hedge.budget_pct:.1%} of net "
+        "liquidation)"
+    )
+    intent = close_intent(structure, structure.quantity, ctx.quotes, why)
+    if isinstance(intent, str):
+        return skip(f"close {structure.kind.value} #{structure.id}", intent)
+    return Decision(intents=(intent,))
 
 
 def _roll(

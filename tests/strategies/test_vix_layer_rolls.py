@@ -148,3 +148,25 @@ def test_a_fresh_block_is_taken_from_the_chain_of_the_day() -> None:
     decision = rolls(held, at=NOW, chains={CALL_EXPIRY: vix_chain(vol=0.4)})
     (roll,) = decision.intents
     assert strikes_of(roll) == [21.0, 22.0]  # the clamp applies to rolls too
+
+
+def spent(*held: Structure, cost: float, at: datetime = THURSDAY) -> Decision:
+    state = book(held, ratio=3, layer_cost_year=cost)
+    return decide_vix_rolls(vix_snapshot(held, at=at), state, PARAMS, at)
+
+
+def test_with_the_budget_spent_a_rung_due_for_its_roll_is_closed_instead() -> None:
+    budget = PARAMS.hedge.budget_pct * 1_000_000
+    (close,) = spent(rung(1, MAR, quantity=2), cost=budget + 1).intents
+    assert close.kind is IntentKind.CLOSE and close.structure_id == 1 and close.quantity == 2
+    assert close.legs == (Leg(future(MAR), Side.SELL),)
+    assert "instead of rolling it" in close.reason and "budget" in close.reason
+    (roll,) = spent(rung(1, MAR, quantity=2), cost=budget - 1).intents
+    assert roll.kind is IntentKind.ROLL
+
+
+def test_with_the_budget_spent_a_call_block_at_30_dte_is_closed_not_rolled() -> None:
+    budget = PARAMS.hedge.budget_pct * 1_000_000
+    block = calls(2, 21.0, quantity=5, expiry=ROLL_DAY_EXPIRY)
+    (close,) = spent(block, cost=budget * 2, at=NOW).intents
+    assert close.kind is IntentKind.CLOSE and close.structure_id == 2 and close.quantity == 5
