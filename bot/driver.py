@@ -17,7 +17,7 @@ import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import VirtualClock
-from bot.jobs import Job, JobName, next_fire, runs_now
+from bot.jobs import Job, JobName, NextFires, runs_now
 from broker.calendar import NY, TradingCalendar
 
 log = structlog.get_logger("alvh.driver")
@@ -57,6 +57,7 @@ class VirtualDriver:
         self.calendar = calendar
         self.run_job = run_job
         self.speed = speed
+        self._fires = NextFires(jobs)
 
     async def run(
         self,
@@ -66,7 +67,7 @@ class VirtualDriver:
     ) -> str:
         """Run until `stop` is set or the next job falls after `last_day`; say why it ended."""
         while not stop.is_set():
-            upcoming = next_fire(self.jobs, self.clock.now())
+            upcoming = self._fires.after(self.clock.now())
             if upcoming is None:
                 return "no job is scheduled any more"
             fire, names = upcoming

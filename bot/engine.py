@@ -41,6 +41,7 @@ from broker.paper_guard import ensure_paper
 from broker.protocol import Broker
 from broker.structures import Intent, IntentKind, PositionGreeks
 from storage import commands, hedge_snapshots
+from storage.commands import RuntimeState
 from storage.hedge_snapshots import HedgeSnapshot
 from storage.journal import Journal
 from strategies.decide import decide_entry, decide_hedge, decide_management, decide_rolls
@@ -148,7 +149,9 @@ class TradingEngine:
         else:
             self.broker_state = "connected"
 
-    async def portfolio(self, now: datetime, layer_cost: bool = False) -> PortfolioState:
+    async def portfolio(
+        self, now: datetime, layer_cost: bool = False, runtime: RuntimeState | None = None
+    ) -> PortfolioState:
         """Return the account, the open structures, the hedge state and the macro calendar.
 
         The layer's cost over the year is computed only when asked (the hedge jobs need it);
@@ -165,7 +168,7 @@ class TradingEngine:
             self._day[2],
             account,
             self.signals,
-            commands.runtime_state(self.journal.engine),
+            runtime or commands.runtime_state(self.journal.engine),
             self.config.strategy,
             previous_nlv=self._day[1],
             cost_year=layer_cost_year(self.journal, now) if layer_cost else 0.0,
@@ -207,7 +210,8 @@ class TradingEngine:
         now = self.clock.now().astimezone(NY)
         params = self.config.strategy
         hedging = job in (JobName.HEDGE, JobName.ROLLS)
-        state = await self.portfolio(now, layer_cost=hedging)
+        runtime = commands.runtime_state(self.journal.engine)  # commands apply between jobs
+        state = await self.portfolio(now, hedging, runtime)
         notes: tuple[str, ...] = ()
         if job is JobName.HEDGE:
             state, notes = rebalanced(state, self.journal, params, now)
@@ -227,7 +231,6 @@ class TradingEngine:
             self._day = None  # the next cycle reads this rebalance back
         for skipped in decision.skips:
             log.info("skip", action=skipped.action, reason=skipped.reason)
-        runtime = commands.runtime_state(self.journal.engine)
         entry = job is JobName.CONDOR_ENTRY
         intents, screened = screen_intents(decision.intents, runtime, entry)
         for skipped in screened:
@@ -236,7 +239,7 @@ class TradingEngine:
             commands.set_runtime(self.journal.engine, {"skip_next_entry": False})
         for intent in intents:
             await self.execute_checked(intent, state, now)
-            state = await self.portfolio(now, layer_cost=hedging)
+            state = await self.portfolio(now, hedging, runtime)
 
     async def execute_checked(
         self, intent: Intent, state: PortfolioState, now: datetime

@@ -61,6 +61,37 @@ def next_fire(jobs: list[Job], after: datetime) -> tuple[datetime, list[JobName]
     return (best, due) if best is not None else None
 
 
+class NextFires:
+    """`next_fire` with each job's next fire time kept until it has passed.
+
+    A trigger's next fire after `now` stays the same while `now` has not reached it, so only the
+    jobs that fired (or were skipped past) are asked again: cron arithmetic is the driver's
+    largest cost once the engine is fast.
+    """
+
+    def __init__(self, jobs: list[Job]) -> None:
+        self.jobs = jobs
+        self._next: dict[JobName, datetime | None] = {}
+
+    def after(self, now: datetime) -> tuple[datetime, list[JobName]] | None:
+        """Return the earliest fire time strictly after `now` and every job due then."""
+        probe = now + timedelta(microseconds=1)
+        best: datetime | None = None
+        due: list[JobName] = []
+        for job in self.jobs:
+            fire = self._next.get(job.name)
+            if fire is None or fire <= now:
+                fire = job.trigger.get_next_fire_time(None, probe)
+                self._next[job.name] = fire
+            if fire is None:
+                continue
+            if best is None or fire < best:
+                best, due = fire, [job.name]
+            elif fire == best:
+                due.append(job.name)
+        return (best, due) if best is not None else None
+
+
 def runs_now(name: JobName, when: datetime, calendar: TradingCalendar) -> bool:
     """Return True when the job should run at `when`: a trading day, in session if it trades."""
     session = calendar.session(when.date())

@@ -81,6 +81,7 @@ async def replay(
     """
     config = with_daily_logs(config, daily_logs)
     journal = Journal(fresh_database(db_path))
+    journal.cache_open_structures = True  # the replay owns its journal
     system = build_sim_system(config, journal, start, pace=0.0, end=end, persist_venue=False)
     days = system.calendar.trading_days(max(start, system.history.first_day), end)
 

@@ -159,6 +159,10 @@ class Journal:
         Raise storage.schema.SchemaNotCurrent for a database that needs `alvh db upgrade`.
         """
         self._engine = _make_engine(url)
+        # With `cache_open_structures` (replay: one process owns the journal) the open
+        # structures are read once per change instead of once per cycle.
+        self.cache_open_structures = False
+        self._open_cache: list[Structure] | None = None
         try:
             schema.prepare(self._engine)
         except BaseException:
@@ -379,6 +383,7 @@ class Journal:
             raise ValueError(f"quantity must be positive, got {quantity}")
         if not legs:
             raise ValueError("a structure needs at least one leg")
+        self._open_cache = None
         with self._transaction() as session:
             _set_status(session, intent_id, IntentStatus.FILLED, "", opened_at)
             return _add_structure(
@@ -402,6 +407,7 @@ class Journal:
         same transaction: a new row for `units` is closed and the rest stays open under the
         old id. Return the id of the closed row.
         """
+        self._open_cache = None
         with self._transaction() as session:
             closed_id = _close_units(
                 session, structure_id, close_price, closed_at, reason, commissions, units
@@ -430,6 +436,7 @@ class Journal:
         `commissions` are the old structure's share of its opening commissions; the roll
         order's own commissions stay with the new structure (counted when it closes).
         """
+        self._open_cache = None
         with self._transaction() as session:
             old = session.get(StructureRow, structure_id)
             if old is None:
@@ -470,13 +477,17 @@ class Journal:
 
     def open_structures(self) -> list[Structure]:
         """Return the structures still held, by id."""
+        if self.cache_open_structures and self._open_cache is not None:
+            return list(self._open_cache)
         with self._transaction() as session:
             rows = session.exec(
                 select(StructureRow)
                 .where(StructureRow.status == StructureStatus.OPEN.value)
                 .order_by(col(StructureRow.id))
             ).all()
-            return _structures(session, rows)
+            found = _structures(session, rows)
+        self._open_cache = found
+        return list(found)
 
     def structure(self, structure_id: int) -> Structure | None:
         """Return a structure, open or closed, or None if unknown."""
@@ -505,25 +516,32 @@ class Journal:
         """
         day = at.astimezone(NY).date()
         greeks = greeks or {}
+        ids = list(marks)
         with self._transaction() as session:
-            for structure_id, mark in marks.items():
-                row = session.get(StructureRow, structure_id)
-                if row is not None and row.status == StructureStatus.OPEN.value:
-                    g = greeks.get(structure_id)
-                    row.mark, row.marked_at = mark, at
-                    _set_greeks(row, g)
-                    session.add(row)
-                    kept = session.exec(
-                        select(MarkRow).where(
-                            MarkRow.structure_id == structure_id, MarkRow.day == day
-                        )
-                    ).first()
-                    kept = kept or MarkRow(
-                        structure_id=structure_id, day=day, mark=mark, marked_at=at
-                    )
-                    kept.mark, kept.marked_at = mark, at
-                    _set_greeks(kept, g)
-                    session.add(kept)
+            rows = session.exec(
+                select(StructureRow).where(
+                    col(StructureRow.id).in_(ids),
+                    StructureRow.status == StructureStatus.OPEN.value,
+                )
+            ).all()
+            kept = {
+                m.structure_id: m
+                for m in session.exec(
+                    select(MarkRow).where(col(MarkRow.structure_id).in_(ids), MarkRow.day == day)
+                ).all()
+            }
+            for row in rows:
+                structure_id = _id(row.id)
+                mark, g = marks[structure_id], greeks.get(structure_id)
+                row.mark, row.marked_at = mark, at
+                _set_greeks(row, g)
+                session.add(row)
+                daily = kept.get(structure_id) or MarkRow(
+                    structure_id=structure_id, day=day, mark=mark, marked_at=at
+                )
+                daily.mark, daily.marked_at = mark, at
+                _set_greeks(daily, g)
+                session.add(daily)
 
     def recovery_start(self) -> datetime | None:
         """Return the earliest time an execution the journal lacks can have, or None for all.

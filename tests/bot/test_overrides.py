@@ -421,7 +421,7 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         writer.dispose()
 
     try:
-        first = wait_until(lambda: condors(journal), 20)[0].id
+        first = wait_until(lambda: condors(journal), 60)[0].id
         assert runtime_of(journal).ratio == 2
         ok(alvh(config, "pause", "--wait"), "paused")
         ok(alvh(config, "close", str(first), "--wait"), f"#{first} closed at")
@@ -432,7 +432,7 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         stop_writing.set()
         loader.join()
         ok(alvh(config, "roll", str(second), "--wait"), f"rolled #{second} into")
-        layer = wait_until(lambda: of_engine(journal, Engine.VIX), 20)  # the 10:30 rebalance
+        layer = wait_until(lambda: of_engine(journal, Engine.VIX), 60)  # the 10:30 rebalance
         ok(alvh(config, "flatten", "--engine", "vix", "--wait"), f"closed #{layer[0].id}")
         assert all(journal.structure_status(s.id) == "closed" for s in layer)
         ok(alvh(config, "resume", "--wait"), "resumed: cleared pause")

@@ -10,7 +10,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.clock import VirtualClock
 from bot.config import ScheduleConfig
 from bot.driver import VirtualDriver, run_live, session_seconds
-from bot.jobs import Job, JobName, build_jobs
+from bot.jobs import Job, JobName, NextFires, build_jobs, next_fire
 from broker.calendar import NY, Session, default_calendar
 
 
@@ -77,3 +77,16 @@ async def test_live_runner_fires_jobs_with_apscheduler_and_stops_on_request() ->
     why = await asyncio.wait_for(run_live(jobs, AlwaysOpen(), run_job, stop), timeout=10)  # type: ignore[arg-type]
     assert why == "stopped on request"
     assert fired[:2] == [JobName.MANAGE, JobName.MANAGE]
+
+
+def test_next_fires_keeps_each_jobs_fire_until_it_passes_and_matches_next_fire() -> None:
+    jobs = build_jobs(ScheduleConfig())
+    fires = NextFires(jobs)
+    now = datetime(2018, 3, 5, 9, 0, tzinfo=NY)
+    for _ in range(200):  # a week of fires, as the driver asks for them
+        expected = next_fire(jobs, now)
+        assert fires.after(now) == expected
+        assert expected is not None
+        now = expected[0]
+    later = now + timedelta(days=3)  # the clock jumped past several fires
+    assert fires.after(later) == next_fire(jobs, later)
