@@ -266,7 +266,11 @@ def status(
         journal = Journal(cfg.database.url)
     try:
         report = gather_status(
-            journal, broker=cfg.account.broker, journal_label=_shown(cfg.database.url)
+            journal,
+            broker=cfg.account.broker,
+            journal_label=_shown(cfg.database.url),
+            macro_events_csv=cfg.calendar.events_path,
+            hedge_params=cfg.strategy.hedge,
         )
     finally:
         journal.dispose()

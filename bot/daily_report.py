@@ -16,8 +16,18 @@ Modeling choices:
   before this day), commissions and fees included.
 - Realized P&L: of the structures closed during the day, and in total up to the day's end.
 - Greeks are the position greeks journaled with each structure's last mark of the day.
-- R2, k, the hedge ratio, signals and commands applied are not journaled yet; their
-  sections say so. The next macro events come from config/macro_events.csv.
+- R2, k, the ratio and the signals come from the journal's hedge snapshots (one per 09:40
+  signals job, one per 10:30 rebalance): the day's last rebalance, else the latest snapshot
+  journaled before the day's end (that day's signals job, or an earlier day's snapshot; the
+  section names which). The band verdict is the rebalance's own note ("R2 0.52 inside the band
+  0.45-0.65"), written with the config of that day, so a rebuild does not depend on today's
+  config. Scenario P&L and the layer's cost over the year come only from a rebalance (the
+  signals job computes neither).
+- Commands applied: the commands the daemon answered (applied, rejected or failed; not the
+  cancelled ones, which the CLI answers) whose `applied_at` falls on that New York calendar day.
+  `applied_at` is the wall clock, not the engine's: on the simulated exchange a replayed day
+  lists the commands answered on that real date (usually none), and the section says so.
+- The next macro events come from config/macro_events.csv.
 - Each file is rendered in memory, then written to a temporary file in the day's folder and
   moved over the old one with os.replace: a crash leaves the old file or the new, never half.
 """
@@ -26,9 +36,10 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -37,11 +48,14 @@ from typing import BinaryIO
 import structlog
 
 from bot.config import AppConfig
-from bot.status_view import unrealized_pnl
 from broker.calendar import NY
 from broker.contracts import OptionContract
 from broker.orders import Leg
 from broker.structures import Engine, PositionGreeks
+from storage import commands as command_journal
+from storage import hedge_snapshots
+from storage.commands import Command, CommandStatus
+from storage.hedge_snapshots import HedgeSnapshot
 from storage.journal import (
     ClosedStructure,
     EquityDay,
@@ -78,6 +92,8 @@ FILLS_COLUMNS = (
 )
 ROLLS_COLUMNS = ("time_et", "old_structure_id", "new_structure_id", "engine", "reason", "net_price")
 NOT_YET = "not available yet"
+REBALANCE_JOB = "rebalance"
+ANSWERED = (CommandStatus.APPLIED, CommandStatus.REJECTED, CommandStatus.FAILED)
 
 UpcomingEvents = tuple[MacroEvent, ...] | str  # the next events, or why they are unknown
 
@@ -98,6 +114,8 @@ class DayLog:
     closed: tuple[ClosedStructure, ...]
     realized_total: float
     macro_events: UpcomingEvents
+    hedge: HedgeSnapshot | None = None  # the day's last rebalance, else the latest before its end
+    commands_applied: tuple[Command, ...] = ()  # answered that day on the wall clock
 
 
 @dataclass(frozen=True)
@@ -149,7 +167,48 @@ def gather_day_log(
         closed=tuple(journal.structures_closed_between(start, end)),
         realized_total=journal.realized_pnl_before(end),
         macro_events=upcoming_macro_events(macro_events_csv, day),
+        hedge=_hedge_snapshot_by(journal, day, end),
+        commands_applied=commands_answered_between(
+            command_journal.commands(journal.engine), start, end
+        ),
     )
+
+
+def hedge_snapshot_of_day(candidates: Iterable[HedgeSnapshot], day: date) -> HedgeSnapshot | None:
+    """Return the day's last rebalance among `candidates` (all journaled before the day's end),
+    else the latest of them, or None when there is none."""
+    ordered = sorted(candidates, key=lambda s: s.at)
+    rebalances = [s for s in ordered if s.job == REBALANCE_JOB and s.day == day]
+    if rebalances:
+        return rebalances[-1]
+    return ordered[-1] if ordered else None
+
+
+def _hedge_snapshot_by(journal: Journal, day: date, end: datetime) -> HedgeSnapshot | None:
+    """Read the candidates for `hedge_snapshot_of_day`: when nothing is journaled after the
+    day's end (the daily close writing its own day) the newest snapshot and the newest
+    rebalance are enough; a rebuilt earlier day reads the whole history."""
+    newest = hedge_snapshots.latest(journal.engine)
+    if newest is None:
+        return None
+    if newest.at < end:
+        rebalance = hedge_snapshots.latest(journal.engine, REBALANCE_JOB)
+        candidates = [newest] if rebalance is None else [newest, rebalance]
+    else:
+        candidates = [s for s in hedge_snapshots.history(journal.engine) if s.at < end]
+    return hedge_snapshot_of_day(candidates, day)
+
+
+def commands_answered_between(
+    commands: Iterable[Command], start: datetime, end: datetime
+) -> tuple[Command, ...]:
+    """Return the commands applied, rejected or failed in [start, end), by answer time."""
+    answered = (
+        c
+        for c in commands
+        if c.status in ANSWERED and c.applied_at is not None and start <= c.applied_at < end
+    )
+    return tuple(sorted(answered, key=lambda c: (c.applied_at or start, c.id)))
 
 
 # CSV files
@@ -221,12 +280,9 @@ def summary_markdown(day_log: DayLog) -> str:
         *_closed(day_log),
         *_activity(day_log),
         *_rolls(day_log),
-        *_not_yet("R2", "no R2 band readings are journaled yet"),
-        *_not_yet("k", "no k is journaled yet"),
-        *_not_yet("Ratio", "no hedge ratio is journaled yet"),
-        *_not_yet("Signals", "no signal snapshots are journaled yet"),
+        *_hedge(day_log.hedge, d),
         *_macro(day_log.macro_events, d),
-        *_not_yet("Commands applied", "the journal has no commands yet"),
+        *_commands_applied(day_log.commands_applied),
     ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -259,7 +315,7 @@ def _account(day_log: DayLog) -> list[str]:
 
 def _pnl(day_log: DayLog) -> list[str]:
     marked = [h for h in day_log.held if h.mark is not None]
-    unrealized = sum(unrealized_pnl(h.structure, h.mark) for h in marked if h.mark is not None)
+    unrealized = sum(h.structure.pnl_at(h.mark) for h in marked if h.mark is not None)
     realized_today = sum(closed[4] for closed in day_log.closed)
     rows = [
         (f"realized, structures closed this day ({len(day_log.closed)})", _signed(realized_today)),
@@ -297,7 +353,7 @@ def _positions(day_log: DayLog) -> list[str]:
                 f"{h.structure.open_price:+.2f}",
                 "-" if h.mark is None else f"{h.mark:+.2f}",
                 "-" if h.marked_at is None else _et_short(h.marked_at),
-                "-" if h.mark is None else _signed(unrealized_pnl(h.structure, h.mark)),
+                "-" if h.mark is None else _signed(h.structure.pnl_at(h.mark)),
             )
             for h in held
         ]
@@ -417,8 +473,96 @@ def _greeks(day_log: DayLog) -> list[str]:
     return lines
 
 
-def _not_yet(title: str, why: str) -> list[str]:
-    return [f"## {title}", "", f"{NOT_YET} ({why}).", ""]
+def _hedge(snapshot: HedgeSnapshot | None, day: date) -> list[str]:
+    """R2, k, the ratio and the signals of the day's snapshot, with the rebalance's notes."""
+    lines = ["## R2, k, ratio and signals", ""]
+    if snapshot is None:
+        return [
+            *lines,
+            "No hedge snapshot is journaled by the end of this day (the first comes with the "
+            "09:40 signals job).",
+            "",
+        ]
+    source = f"the {snapshot.job} job at {_et_short(snapshot.at)}"
+    if snapshot.job == REBALANCE_JOB and snapshot.day == day:
+        lines += [f"From {source}.", ""]
+    else:
+        lines += [
+            f"No rebalance on this day: from {source}, the latest snapshot before its end.",
+            "",
+        ]
+    lines += [*_table(("measure", "value"), _hedge_rows(snapshot), "lr"), ""]
+    notes = [note for note in snapshot.notes.split("; ") if note]
+    if notes:
+        lines += ["Why k and the ratio moved (the rebalance's notes):", ""]
+        lines += [f"- {note}" for note in notes] + [""]
+    return lines
+
+
+def _hedge_rows(snapshot: HedgeSnapshot) -> list[tuple[str, str]]:
+    s = snapshot.signals
+    crossover = {1: "bullish (+1)", -1: "bearish (-1)"}.get(s.spx_crossover, "none (0)")
+    episode = "none"
+    if s.rsi_episode:
+        since = "" if s.rsi_episode_start is None else f" since {s.rsi_episode_start.isoformat()}"
+        episode = f"{s.rsi_episode}{since}"
+    rows = [
+        ("R2 (portfolio vs SPX, rolling)", _number(s.r2, ".2f")),
+        ("k", f"{snapshot.k:.3f}"),
+        ("k effective (breadth scale x hedge scale)", f"{snapshot.k_effective:.3f}"),
+        ("backspread ratio (after any override)", f"1:{snapshot.ratio}"),
+        ("hedge scale", f"{snapshot.hedge_scale:g}"),
+        ("signals as of the session", "none yet" if s.day is None else s.day.isoformat()),
+        ("breadth divergence", "yes" if s.breadth_divergence else "no"),
+        ("SPX MACD crossover", crossover),
+        ("VIX RSI", _number(s.vix_rsi, ".1f")),
+        ("VIX RSI episode", episode),
+    ]
+    if snapshot.job != REBALANCE_JOB:
+        return [*rows, ("scenario P&L, layer cost", "computed at the 10:30 rebalance")]
+    return [
+        *rows,
+        ("condor scenario P&L", _signed_or_dash(snapshot.condor_scenario_pnl)),
+        ("VIX layer scenario P&L", _signed_or_dash(snapshot.layer_scenario_pnl)),
+        (
+            "VIX layer cost over the rolling year (+ = spent)",
+            _signed_or_dash(snapshot.layer_cost_year),
+        ),
+    ]
+
+
+def _commands_applied(answered: Sequence[Command]) -> list[str]:
+    lines = [
+        f"## Commands applied ({len(answered)})",
+        "",
+        "Commands the daemon answered (applied, rejected or failed) during this New York "
+        "calendar day on the wall clock: times are when it answered, on the computer's clock, "
+        "so on the simulated exchange they are not the simulated day. Cancelled commands are "
+        "not listed (`alvh commands list --all` shows every command).",
+        "",
+    ]
+    if not answered:
+        return [*lines, "none", ""]
+    header = ("time (wall clock)", "id", "command", "status", "message")
+    rows = [
+        (
+            "-" if c.applied_at is None else _et_short(c.applied_at),
+            str(c.id),
+            c.describe(),
+            c.status.value,
+            c.message or "-",
+        )
+        for c in answered
+    ]
+    return [*lines, *_table(header, rows, "lrlll"), ""]
+
+
+def _number(value: float, spec: str) -> str:
+    return "unknown" if not math.isfinite(value) else format(value, spec)
+
+
+def _signed_or_dash(value: float | None) -> str:
+    return "-" if value is None else _signed(value)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[str]], align: str) -> list[str]:

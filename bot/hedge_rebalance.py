@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from strategies.hedge_rules import effective_k, next_k, next_ratio
-
 from bot.snapshots import spx_chain
 from broker.calendar import NY
 from broker.market import MarketSnapshot
@@ -22,6 +20,7 @@ from storage.hedge_snapshots import HedgeSnapshot
 from storage.journal import Journal
 from strategies.condor_roll import expiries_to_roll
 from strategies.decision import PortfolioState
+from strategies.hedge_rules import effective_k, next_k, next_ratio
 from strategies.params import CondorParams, StrategyParams
 from strategies.scenario import book_scenario_pnl
 
@@ -63,7 +62,7 @@ def record_hedge(
             signals=hedge.signals,
             k=hedge.k,
             k_effective=effective_k(hedge, params.hedge),
-            ratio=hedge.effective_ratio,
+            ratio=hedge.ratio,  # the rule's ratio: an operator's `set ratio` stays in runtime_state
             hedge_scale=hedge.hedge_scale,
             condor_scenario_pnl=by_engine.get(Engine.CONDOR),
             layer_scenario_pnl=by_engine.get(Engine.VIX),

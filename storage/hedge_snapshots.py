@@ -124,9 +124,8 @@ def latest(engine: SqlEngine, job: str | None = None) -> HedgeSnapshot | None:
     if job is not None:
         query = query.where(HedgeSnapshotRow.job == job)
     with Session(engine) as session:
-        row = session.exec(
-            query.order_by(col(HedgeSnapshotRow.at).desc(), col(HedgeSnapshotRow.id).desc())
-        ).first()
+        newest = col(HedgeSnapshotRow.at).desc(), col(HedgeSnapshotRow.id).desc()
+        row = session.exec(query.order_by(*newest).limit(1)).first()
         return _snapshot(row) if row is not None else None
 
 

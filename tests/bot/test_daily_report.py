@@ -24,8 +24,10 @@ from bot.daemon import run_daemon
 from bot.daily_report import (
     FILLS_COLUMNS,
     ROLLS_COLUMNS,
+    commands_answered_between,
     day_bounds,
     gather_day_log,
+    hedge_snapshot_of_day,
     summary_markdown,
     upcoming_macro_events,
     with_daily_logs,
@@ -39,8 +41,12 @@ from broker.calendar import NY
 from broker.contracts import OptionContract, Right
 from broker.orders import Fill, Leg, Side, order_ref
 from broker.structures import Engine, Intent, IntentKind, StructureKind
+from storage import commands, hedge_snapshots
+from storage.commands import CommandStatus, CommandVerb
+from storage.hedge_snapshots import HedgeSnapshot
 from storage.journal import Journal
 from storage.tables import EquityRow
+from strategies.hedge_state import Signals
 from strategies.signals.macro_calendar import parse_macro_events
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -209,11 +215,30 @@ def test_summary_lists_the_condor_with_its_mark_and_the_days_intent(run: Run) ->
     assert "### condor (0)" in friday and "0 fills" in friday
 
 
-def test_summary_says_what_is_not_available_yet_and_lists_the_next_macro_events(run: Run) -> None:
+def section(summary: str, title: str) -> str:
+    """Return the body of the `## title` section of a summary."""
+    return summary.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_summary_shows_the_days_rebalance_and_no_commands_and_the_next_macro_events(
+    run: Run,
+) -> None:
     summary = (run.reports / "2018-01-09" / "summary.md").read_text()
-    for title in ("R2", "k", "Ratio", "Signals", "Commands applied"):
-        section = summary.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
-        assert section.strip().startswith("not available yet"), title
+    rebalance = hedge_snapshots.latest(run.journal().engine, "rebalance")
+    assert rebalance is not None and rebalance.day == date(2018, 1, 9)
+    hedge = section(summary, "R2, k, ratio and signals")
+    assert hedge.strip().startswith("From the rebalance job at 2018-01-09 10:30:00.")
+    assert table_value(hedge, "R2") == "unknown"  # three sessions: too few for R2
+    assert table_value(hedge, "k") == f"{rebalance.k:.3f}" == "1.000"
+    assert table_value(hedge, "backspread ratio") == f"1:{rebalance.ratio}"
+    assert table_value(hedge, "signals as of the session") == "2018-01-08"
+    assert table_value(hedge, "VIX RSI") == f"{rebalance.signals.vix_rsi:.1f}"
+    assert table_value(hedge, "condor scenario P&L") == f"{rebalance.condor_scenario_pnl:+,.2f}"
+    assert "- R2 unknown: k kept at 1.000 -> k 1.000\n" in hedge
+    assert "- no SPX MACD crossover -> ratio 1:2\n" in hedge
+    assert section(summary, "Commands applied (0)").strip().endswith("\n\nnone")
+    friday = (run.reports / "2018-01-05" / "summary.md").read_text()
+    assert "From the rebalance job at 2018-01-05 10:30:00." in friday
     greeks = summary.split("\n## Greeks\n", 1)[1].split("\n## ", 1)[0]
     assert "| id | engine | delta | gamma | vega $/vol pt | theta $/day |" in greeks
     assert "| total |" in greeks
@@ -581,3 +606,155 @@ def test_a_day_before_anything_was_journaled_still_renders(tmp_path: Path) -> No
     assert (written.fills, written.intents, written.rolls, written.has_equity) == (0, 0, 0, False)
     assert png_size((written.folder / "equity.png").read_bytes()) == (900, 450)
     assert io.BytesIO((written.folder / "fills.csv").read_bytes()).read().count(b"\n") == 1
+
+
+# R2, k, ratio and signals; commands applied (in-memory journal)
+
+
+def snapshot(
+    at: datetime, job: str, *, k: float = 1.0, ratio: int = 2, notes: str = ""
+) -> HedgeSnapshot:
+    """A snapshot whose signals are those of the session before `at`'s day."""
+    signals = Signals(
+        day=at.date() - timedelta(days=1),
+        breadth_divergence=True,
+        spx_crossover=-1,
+        vix_rsi=27.25,
+        rsi_episode="low",
+        rsi_episode_start=date(2018, 1, 3),
+        r2=0.712,
+    )
+    rebalance = job == "rebalance"
+    return HedgeSnapshot(
+        at,
+        at.date(),
+        job,
+        signals,
+        k,
+        k * 1.2,
+        ratio,
+        1.0,
+        condor_scenario_pnl=-2_500.0 if rebalance else None,
+        layer_scenario_pnl=1_800.5 if rebalance else None,
+        layer_cost_year=950.0 if rebalance else 0.0,
+        notes=notes,
+    )
+
+
+@pytest.fixture
+def hedged(journal: Journal) -> Journal:
+    """Monday: signals and a rebalance that raised k; Tuesday: the signals job alone."""
+    moved = "R2 0.71 above the band 0.45-0.65: k 1.000 raised 10% -> k 1.100; bearish SPX MACD "
+    moved += "crossover: one more long call -> ratio 1:3"
+    for row in (
+        snapshot(ny(MON, 9, 40), "signals"),
+        snapshot(ny(MON, 10, 30), "rebalance", k=1.1, ratio=3, notes=moved),
+        snapshot(ny(TUE, 9, 40), "signals", k=1.1, ratio=3),
+    ):
+        hedge_snapshots.record(journal.engine, row)
+    return journal
+
+
+def test_the_summary_shows_the_days_rebalance_with_its_signals_and_notes(hedged: Journal) -> None:
+    text = section(summary_markdown(gather_day_log(hedged, MON)), "R2, k, ratio and signals")
+    assert text.strip().startswith("From the rebalance job at 2018-01-08 10:30:00.")
+    expected = {
+        "R2": "0.71",
+        "k": "1.100",
+        "k effective": "1.320",
+        "backspread ratio": "1:3",
+        "hedge scale": "1",
+        "signals as of the session": "2018-01-07",
+        "breadth divergence": "yes",
+        "SPX MACD crossover": "bearish (-1)",
+        "VIX RSI": "27.2",  # 27.25 to one decimal, half to even
+        "VIX RSI episode": "low since 2018-01-03",
+        "condor scenario P&L": "-2,500.00",
+        "VIX layer scenario P&L": "+1,800.50",
+        "VIX layer cost over the rolling year": "+950.00",
+    }
+    assert {label: table_value(text, label) for label in expected} == expected
+    assert "- R2 0.71 above the band 0.45-0.65: k 1.000 raised 10% -> k 1.100\n" in text
+    assert "- bearish SPX MACD crossover: one more long call -> ratio 1:3\n" in text
+
+
+def test_a_day_without_a_rebalance_shows_the_latest_snapshot_before_its_end(
+    hedged: Journal,
+) -> None:
+    tuesday = section(summary_markdown(gather_day_log(hedged, TUE)), "R2, k, ratio and signals")
+    assert "No rebalance on this day: from the signals job at 2018-01-09 09:40:00" in tuesday
+    assert table_value(tuesday, "scenario P&L, layer cost") == "computed at the 10:30 rebalance"
+    assert table_value(tuesday, "k") == "1.100" and "notes" not in tuesday
+    wednesday = gather_day_log(hedged, WED).hedge
+    assert wednesday is not None and wednesday.at == ny(TUE, 9, 40)
+    before = summary_markdown(gather_day_log(hedged, date(2018, 1, 5)))
+    assert "No hedge snapshot is journaled by the end of this day" in before
+
+
+def test_a_rebuilt_earlier_day_ignores_the_snapshots_journaled_after_it(hedged: Journal) -> None:
+    hedge_snapshots.record(hedged.engine, snapshot(ny(WED, 10, 30), "rebalance", k=1.21))
+    monday = gather_day_log(hedged, MON).hedge
+    assert monday is not None and (monday.at, monday.k) == (ny(MON, 10, 30), 1.1)
+    tuesday = gather_day_log(hedged, TUE).hedge
+    assert tuesday is not None and tuesday.at == ny(TUE, 9, 40)
+    wednesday = gather_day_log(hedged, WED).hedge  # the newest: read without the history
+    assert wednesday is not None and (wednesday.at, wednesday.k) == (ny(WED, 10, 30), 1.21)
+
+
+def test_the_days_last_rebalance_wins_over_a_later_signals_snapshot() -> None:
+    first = snapshot(ny(MON, 10, 30), "rebalance", k=1.1)
+    second = snapshot(ny(MON, 11, 0), "rebalance", k=1.21)
+    late_signals = snapshot(ny(MON, 15, 0), "signals")
+    assert hedge_snapshot_of_day([late_signals, second, first], MON) == second
+    assert hedge_snapshot_of_day([late_signals], TUE) == late_signals
+    assert hedge_snapshot_of_day([second], TUE) == second  # Monday's, the latest before Tuesday
+    assert hedge_snapshot_of_day([], MON) is None
+
+
+def answered(
+    journal: Journal, verb: CommandVerb, status: CommandStatus, at: datetime, **args: object
+) -> int:
+    """Submit a command and answer it at `at` (the wall clock the daemon would write)."""
+    command_id = commands.submit(journal.engine, verb, args, "test", now=at - timedelta(minutes=1))
+    if status is CommandStatus.CANCELLED:
+        assert commands.cancel(journal.engine, command_id, now=at)
+    elif status is not CommandStatus.PENDING:
+        assert commands.claim(journal.engine, command_id)
+        assert commands.finish(journal.engine, command_id, status, f"{verb.value} {status}", now=at)
+    return command_id
+
+
+def test_commands_answered_on_the_new_york_day_are_listed_by_answer_time(journal: Journal) -> None:
+    late = answered(
+        journal, CommandVerb.CLOSE, CommandStatus.REJECTED, ny(MON, 23, 30), structure_id=9
+    )
+    early = answered(journal, CommandVerb.PAUSE, CommandStatus.APPLIED, ny(MON, 9, 5))
+    answered(journal, CommandVerb.KILL, CommandStatus.CANCELLED, ny(MON, 12))
+    answered(journal, CommandVerb.SKIP_ENTRY, CommandStatus.PENDING, ny(MON, 12))
+    failed = answered(
+        journal, CommandVerb.SET, CommandStatus.FAILED, ny(TUE, 0, 10), name="ratio", value=3
+    )
+    monday = gather_day_log(journal, MON)
+    assert [c.id for c in monday.commands_applied] == [early, late]
+    assert [c.id for c in gather_day_log(journal, TUE).commands_applied] == [failed]
+    text = section(summary_markdown(monday), "Commands applied (2)")
+    assert "wall clock" in text and "not the simulated day" in text
+    rows = [line for line in text.splitlines() if line.startswith("| 2018-")]
+    assert rows == [
+        f"| 2018-01-08 09:05:00 | {early} | pause | applied | pause applied |",
+        f"| 2018-01-08 23:30:00 | {late} | close 9 | rejected | close rejected |",
+    ]
+    tuesday = section(summary_markdown(gather_day_log(journal, TUE)), "Commands applied (1)")
+    assert f"| 2018-01-09 00:10:00 | {failed} | set ratio 3 | failed | set failed |" in tuesday
+    assert gather_day_log(journal, WED).commands_applied == ()
+
+
+def test_commands_answered_between_keeps_the_answered_ones_in_the_window(journal: Journal) -> None:
+    answered(journal, CommandVerb.RESUME, CommandStatus.APPLIED, ny(MON, 10))
+    answered(journal, CommandVerb.PAUSE, CommandStatus.APPLIED, ny(TUE, 0, 0))  # the next day
+    everything = commands.commands(journal.engine)
+    start, end = day_bounds(MON)
+    assert [c.verb for c in commands_answered_between(everything, start, end)] == [
+        CommandVerb.RESUME
+    ]
+    assert commands_answered_between(everything, end, end) == ()

@@ -18,20 +18,16 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.config import AppConfig
 from bot.daemon import run_daemon
-from bot.status_view import (
-    LAST_COMMANDS,
-    compact_legs,
-    gather_status,
-    status_json,
-    unrealized_pnl,
-)
+from bot.status_report import LAST_COMMANDS, NO_SNAPSHOT_NOTE, R2View, compact_legs, gather_status
+from bot.status_view import status_json
 from broker.calendar import NY
 from broker.contracts import FutureContract, OptionContract, Right
 from broker.orders import Leg, Order, OrderState, OrderStatus, Side
 from broker.structures import Intent, IntentKind
-from storage import commands, daemon_lock
+from storage import commands, daemon_lock, hedge_snapshots
 from storage.commands import CommandStatus, CommandVerb
 from storage.journal import Journal
+from strategies.params import HedgeParams
 
 LAST_DAY = date(2018, 1, 9)  # the run starts Friday 2018-01-05; the condor opens Monday
 ORDER_AT = datetime(2018, 1, 9, 15, 0, tzinfo=NY)
@@ -206,7 +202,7 @@ def test_json_structures_match_the_journal(run: Run, report: dict[str, Any]) -> 
         mark, marked_at = marks[structure.id]
         assert view["mark"] == pytest.approx(mark)
         assert et(view["marked_at"]) == marked_at
-        assert view["unrealized_pnl"] == pytest.approx(unrealized_pnl(structure, mark), abs=0.01)
+        assert view["unrealized_pnl"] == pytest.approx(structure.pnl_at(mark), abs=0.01)
         assert view["legs"] == compact_legs(structure.legs)
         assert [d["contract"] for d in view["leg_details"]] == [
             leg.contract.key for leg in structure.legs
@@ -248,9 +244,61 @@ def test_json_trading_state_and_overrides_come_from_runtime_state(report: dict[s
         "ratio_override": 2,
         "hedge_scale_override": None,
     }
-    assert report["hedge"]["ratio"] == 2 and report["hedge"]["ratio_source"] == "override"
-    assert report["hedge"]["k"] is None and report["hedge"]["signals"] is None
-    assert "greeks" not in report["not_journaled"] and "hedge ratio" not in report["not_journaled"]
+    hedge = report["hedge"]
+    assert (hedge["ratio"], hedge["ratio_source"], hedge["ratio_pinned"]) == (2, "override", True)
+    assert report["not_journaled"] == ["reconcile runs"]
+
+
+def test_json_hedge_is_the_runs_last_rebalance_with_its_signals_and_notes(
+    run: Run, report: dict[str, Any]
+) -> None:
+    journal = Journal(f"sqlite:///{run.db}")
+    try:
+        newest = hedge_snapshots.latest(journal.engine)
+        rebalance = hedge_snapshots.latest(journal.engine, "rebalance")
+    finally:
+        journal.dispose()
+    assert newest is not None and newest == rebalance  # Tuesday's 10:30 rebalance came last
+    hedge = report["hedge"]
+    assert et(hedge["as_of"]) == rebalance.at == datetime(2018, 1, 9, 10, 30, tzinfo=NY)
+    assert hedge["as_of_job"] == "rebalance"
+    assert (hedge["k"], hedge["k_effective"]) == (rebalance.k, rebalance.k_effective) == (1.0, 1.0)
+    assert hedge["hedge_scale"] == rebalance.hedge_scale == 1.0
+    assert hedge["signals"] == {
+        "day": "2018-01-08",  # the last completed session before Tuesday's 09:40
+        "breadth_divergence": False,
+        "spx_crossover": rebalance.signals.spx_crossover,
+        "vix_rsi": pytest.approx(rebalance.signals.vix_rsi, abs=0.005),
+        "rsi_episode": "",
+        "rsi_episode_start": None,
+    }
+    assert hedge["r2"]["value"] is None and hedge["r2"]["position"] is None  # too few sessions
+    last = hedge["last_rebalance"]
+    assert et(last["at"]) == rebalance.at
+    assert last["notes"] == rebalance.notes.split("; ")
+    assert "R2 unknown: k kept at 1.000 -> k 1.000" in last["notes"]
+    assert last["condor_scenario_pnl"] == pytest.approx(rebalance.condor_scenario_pnl, abs=0.005)
+    assert last["condor_scenario_pnl"] < 0 and last["layer_scenario_pnl"] == 0.0  # no VIX layer
+    assert last["layer_cost_year"] == 0.0
+
+
+def test_the_configs_hedge_params_give_r2s_band_and_the_budget_on_the_last_close(run: Run) -> None:
+    journal = Journal(f"sqlite:///{run.db}")
+    params = HedgeParams(r2_low=0.4, r2_high=0.6, budget_pct=0.05)
+    try:
+        with_params = gather_status(journal, hedge_params=params)
+        without = gather_status(journal)
+        [last_close] = journal.last_equity_days(1)
+    finally:
+        journal.dispose()
+    assert with_params.hedge.r2 == R2View(None, 0.4, 0.6, None)
+    budget = with_params.hedge.budget
+    assert budget is not None and budget.net_liquidation_day == LAST_DAY
+    assert budget.net_liquidation == pytest.approx(last_close.net_liquidation, abs=0.005)
+    assert budget.limit == pytest.approx(0.05 * last_close.net_liquidation, abs=0.01)
+    assert budget.layer_cost_year == 0.0 and budget.left == budget.limit
+    assert without.hedge.budget is None and without.hedge.r2 == R2View(None, None, None, None)
+    assert "strategy.hedge" in without.hedge.note and "strategy.hedge" not in with_params.hedge.note
 
 
 def test_json_working_order_and_broker_times(run: Run, report: dict[str, Any]) -> None:
@@ -344,6 +392,14 @@ def test_rich_output_fits_80_columns_and_shows_every_structure(
     assert "condor greeks at the marks: delta" in " ".join(result.output.split())
     assert "set ratio 2" in result.output and "no structure 999" in result.output
     assert "2 (override)" in result.output and "paused" in result.output
+    hedge = " ".join(result.output.split("Hedge: k, ratio, signals", 1)[1].split())
+    assert "as of 2018-01-09 10:30 ET, rebalance job" in hedge
+    assert "k 1.000, effective 1.000" in hedge
+    assert "ratio 1:2 (pinned by an override (alvh set ratio))" in hedge
+    assert "signals of session 2018-01-08" in hedge and "SPX MACD no crossover" in hedge
+    assert "R2 unknown (too few sessions)" in hedge
+    assert "no SPX MACD crossover -> ratio 1:2" in hedge
+    assert f"condor {report['hedge']['last_rebalance']['condor_scenario_pnl']:+,.0f}" in hedge
 
 
 # -- gathering on an empty journal, and pieces --------------------------------------------
@@ -363,12 +419,16 @@ def test_an_empty_journal_gathers_defaults_and_events_from_today(tmp_path: Path)
     assert report.macro_events.clock == "wall clock"
     assert report.macro_events.from_day == date(2026, 3, 1)
     assert all(e.day >= date(2026, 3, 1) for e in report.macro_events.events)
-    assert "hedge ratio" in report.not_journaled
+    assert report.not_journaled == ("reconcile runs",)
+    hedge = report.hedge
+    assert (hedge.as_of, hedge.k, hedge.ratio, hedge.signals, hedge.last_rebalance) == (None,) * 5
+    assert hedge.note == NO_SNAPSHOT_NOTE and hedge.ratio_pinned is False
     assert missing.macro_events.events == () and "cannot read" in (
         missing.macro_events.problem or ""
     )
     parsed = json.loads(status_json(report))
     assert set(parsed) == TOP_LEVEL_KEYS and parsed["account"]["equity"] is None
+    assert parsed["hedge"]["k"] is None and parsed["hedge"]["budget"] is None
 
 
 def test_killed_outranks_paused(tmp_path: Path) -> None:
