@@ -121,10 +121,10 @@ def run(
                 run_daemon(cfg, stop_day, allow_live, lock_staleness=staleness, config_path=config)
             )
     except LiveTradingRefused as exc:
-        errors.print(f"[red]{exc}[/red]", soft_wrap=True)
+        errors.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         raise typer.Exit(3) from exc
     except MarketDataEnded as exc:
-        errors.print(f"[red]cannot start: {exc}[/red] (see sim.start)", soft_wrap=True)
+        errors.print(f"[red]cannot start: {escape(str(exc))}[/red] (see sim.start)", soft_wrap=True)
         raise typer.Exit(2) from exc
     except (DataFileError, VenueFileError, BrokerUnavailable, ConfigError) as exc:
         errors.print(f"[red]cannot start: {escape(str(exc))}[/red]", soft_wrap=True)

@@ -34,7 +34,7 @@ from bot.overrides import screen_intents
 from bot.reconcile import reconcile
 from bot.snapshots import SnapshotNeeds, market_snapshot
 from broker.calendar import NY, default_calendar
-from broker.errors import BrokerUnavailable
+from broker.errors import BrokerUnavailable, LiveTradingRefused
 from broker.market import MarketSnapshot
 from broker.orders import Order
 from broker.paper_guard import ensure_paper
@@ -97,9 +97,13 @@ class TradingEngine:
         await self.broker.connect()
         self.broker_state = "connected"
         account = await self.broker.account()
-        ensure_paper(
-            account.account_id, self.port, self.config.account.allow_live, self.allow_live_cli
-        )
+        try:
+            ensure_paper(
+                account.account_id, self.port, self.config.account.allow_live, self.allow_live_cli
+            )
+        except LiveTradingRefused as exc:  # in the JSON log too: an unattended daemon says why
+            log.error("refusing to trade", reason=str(exc), account=account.account_id)
+            raise
         async with self._lock:
             await reconcile(self.broker, self.journal, self.executor, self.clock)
 

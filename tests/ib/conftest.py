@@ -1,7 +1,8 @@
-"""Fixtures for driving the fake IB Gateway with the real ib_async client, on one event loop.
+"""Fixtures for driving the fake IB Gateway with the real IB client library, on one event loop.
 
-Every test here fails if ib_async logged that it could not decode a message (a wrong field
-layout is otherwise only a silent drop and a time-out).
+The library is the one broker.ib.ib_api imports: ib_async in .venv, ib_insync 0.9.86 in
+.venv-insync (`make test-ib-insync`). Every test here fails if the library logged that it could
+not decode a message (a wrong field layout is otherwise only a silent drop and a time-out).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from collections.abc import AsyncIterator, Callable, Iterator
 import pytest
 from fake_gateway import FakeGateway
 from fake_gateway.client_logs import layout_errors
-from ib_async import IB, ComboLeg, Contract, Option
 
+from broker.ib.ib_api import IB, LIBRARY, ComboLeg, Contract, Option
 from broker.sim.exchange import SimExchange
 
 CLIENT_ID = 7
@@ -23,11 +24,17 @@ TIMEOUT = 5.0
 
 @pytest.fixture(autouse=True)
 def no_layout_errors(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
-    """Fail the test when the client could not decode a message of the gateway."""
-    caplog.set_level(logging.INFO, logger="ib_async")
+    """Fail the test when the client could not decode a message of the gateway.
+
+    Read after the test, so from the setup and call phases' records: `caplog.records` in a
+    fixture's teardown holds only the teardown's. A test that provokes such an error on purpose
+    calls `caplog.clear()` after checking it.
+    """
+    caplog.set_level(logging.INFO, logger=LIBRARY)
     yield
-    errors = layout_errors(caplog.records)
-    assert not errors, f"ib_async could not decode: {errors}"
+    records = [r for phase in ("setup", "call") for r in caplog.get_records(phase)]
+    errors = layout_errors([*records, *caplog.records])
+    assert not errors, f"{LIBRARY} could not decode: {errors}"
 
 
 @pytest.fixture
@@ -42,7 +49,7 @@ async def gateway(
 
 
 async def connect(gateway: FakeGateway, client_id: int = CLIENT_ID) -> IB:
-    """Return an ib_async client connected to the gateway."""
+    """Return a client of the IB library connected to the gateway."""
     ib = IB()
     await ib.connectAsync("127.0.0.1", gateway.port, clientId=client_id, timeout=TIMEOUT)
     return ib

@@ -9,8 +9,8 @@ import pytest
 from fake_gateway import FakeGateway
 from fake_gateway.client_logs import layout_errors
 from fake_gateway.raw_client import RawClient
-from ib_async import IB, LimitOrder
 
+from broker.ib.ib_api import IB, LimitOrder
 from broker.sim.exchange import SimExchange
 
 from .conftest import CLIENT_ID, ask_of, condor_bag, connect, eventually

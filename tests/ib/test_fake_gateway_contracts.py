@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from fake_gateway import FakeGateway
-from ib_async import IB, Future, Index, Option
 
+from broker.ib.ib_api import IB, Future, Index, Option
 from broker.sim.exchange import SimExchange
 
 from .conftest import connect, spxw

@@ -7,7 +7,6 @@ from datetime import date, datetime, timedelta
 
 import pytest
 from fake_gateway import FakeGateway
-from ib_async import IB, Future, Index, Option
 
 from bot.clock import VirtualClock
 from broker.calendar import NY
@@ -20,6 +19,7 @@ from broker.contracts import (
     OptionContract,
     Right,
 )
+from broker.ib.ib_api import IB, Future, Index, Option
 from broker.sim.exchange import SimExchange
 
 from .conftest import condor_bag, eventually, spxw

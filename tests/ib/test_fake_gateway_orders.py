@@ -7,11 +7,11 @@ from datetime import date, datetime
 
 import pytest
 from fake_gateway import FakeGateway, OrderDisconnect
-from ib_async import IB, ComboLeg, Contract, ExecutionFilter, Future, LimitOrder
 
 from bot.clock import VirtualClock
 from broker.calendar import NY
 from broker.contracts import OptionContract, Right
+from broker.ib.ib_api import IB, ComboLeg, Contract, ExecutionFilter, Future, LimitOrder
 from broker.orders import Leg, Order, OrderStatus, Side
 from broker.sim.exchange import SimExchange
 from broker.sim.fees import FeeSchedule

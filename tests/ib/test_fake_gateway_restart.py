@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 from fake_gateway import FakeGateway
-from ib_async import IB, LimitOrder
 
+from broker.ib.ib_api import IB, LimitOrder
 from broker.sim.exchange import SimExchange
 
 from .conftest import ask_of, condor_bag, connect, eventually
