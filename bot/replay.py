@@ -80,8 +80,10 @@ async def replay(
     (summary.md and charts) is written there.
     """
     config = with_daily_logs(config, daily_logs)
-    journal = Journal(fresh_database(db_path))
-    journal.cache_open_structures = True  # the replay owns its journal
+    # The replay owns its journal: it lives in memory (no file write per fact) and is saved to
+    # `db_path` once at the end, whole, even when the replay stops on an error.
+    journal = Journal("sqlite://")
+    journal.cache_open_structures = True
     system = build_sim_system(config, journal, start, pace=0.0, end=end, persist_venue=False)
     days = system.calendar.trading_days(max(start, system.history.first_day), end)
 
@@ -114,6 +116,8 @@ async def replay(
         summary = _summarize(journal, config, start, end, len(days), system.engine.cycles, why)
         return replace(summary, wall_seconds=wall)
     finally:
+        fresh_database(db_path)
+        journal.save_copy(db_path)
         journal.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -182,6 +183,25 @@ class Journal:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self._engine.dispose()
+
+    def save_copy(self, path: Path) -> None:
+        """Write a consistent copy of a SQLite journal to `path` (SQLite's online backup).
+
+        A replay keeps its journal in memory and saves it once at the end: the same rows,
+        without a file write per fact.
+        """
+        if self._engine.dialect.name != "sqlite":
+            raise ValueError("save_copy is for SQLite journals")
+        target = sqlite3.connect(path)
+        source = self._engine.raw_connection()
+        try:
+            source.driver_connection.backup(target)  # type: ignore[union-attr]
+        finally:
+            source.close()
+            target.close()
+        if not _is_sqlite_memory(self._engine.url.database):
+            return  # a file journal was made by the migrations: it is stamped already
+        schema.stamp_head(f"sqlite:///{path}")
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
