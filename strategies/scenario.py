@@ -30,42 +30,24 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
 
-from broker.contracts import FutureContract, OptionContract, Right, TradableContract
+from broker.contracts import OptionContract, Right
 from broker.market import FutureQuote, LegQuote, MarketSnapshot
 from broker.orders import Leg
 from broker.pricing import black76_price, bs_price
+from broker.settlement import years_to_settlement
 from broker.structures import Engine, Structure
 from strategies.params import ScenarioParams, StrategyParams
 
 FloatArray = npt.NDArray[np.float64]
 
 NY = ZoneInfo("America/New_York")
-PM_SETTLEMENT = time(16, 0)
-AM_SETTLEMENT = time(9, 30)
-AM_SETTLED_CLASSES = frozenset({"SPX"})  # SPX monthlies; SPXW weeklies settle at the close
 VIX_SYMBOL = "VIX"
-YEAR_SECONDS = 365.0 * 86400.0
-
-
-def settlement_time(contract: TradableContract) -> datetime:
-    """Return the instant a contract settles (see the module docstring for the hours)."""
-    am = (
-        isinstance(contract, FutureContract)
-        or contract.symbol == VIX_SYMBOL
-        or contract.trading_class in AM_SETTLED_CLASSES
-    )
-    return datetime.combine(contract.expiry, AM_SETTLEMENT if am else PM_SETTLEMENT, tzinfo=NY)
-
-
-def years_to_settlement(contract: TradableContract, at: datetime) -> float:
-    """Return the years of 365 days from `at` to the contract's settlement (0 once past)."""
-    return max(0.0, (settlement_time(contract) - at).total_seconds()) / YEAR_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

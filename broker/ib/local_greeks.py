@@ -18,11 +18,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, time
+from datetime import datetime
 
 import numpy as np
 
-from broker.calendar import NY
 from broker.contracts import SPX, FutureContract, IndexContract, OptionContract, Right
 from broker.market import Greeks, OptionQuote
 from broker.pricing import (
@@ -32,24 +31,14 @@ from broker.pricing import (
     implied_vol_black76,
     implied_vol_bs,
 )
+from broker.settlement import years_to_settlement as years_until
 
-YEAR_SECONDS = 365.0 * 86400.0
-PM_SETTLEMENT = time(16, 0)  # SPXW: the expiry day's close
-AM_SETTLEMENT = time(9, 30)  # SPX monthlies and VIX: the opening settlement
-AM_CLASSES = frozenset({"SPX", "VIX"})
 NAN_GREEKS = Greeks(math.nan, math.nan, math.nan, math.nan, math.nan)
-
-
-def settlement_time(contract: OptionContract) -> datetime:
-    """Return the instant an option settles (module docstring)."""
-    at = AM_SETTLEMENT if contract.trading_class in AM_CLASSES else PM_SETTLEMENT
-    return datetime.combine(contract.expiry, at, tzinfo=NY)
 
 
 def years_to_settlement(contracts: Sequence[OptionContract], now: datetime) -> FloatArray:
     """Return the years (of 365 days) from `now` to each contract's settlement, at least 0."""
-    seconds = [max((settlement_time(c) - now).total_seconds(), 0.0) for c in contracts]
-    return np.asarray(seconds, dtype=np.float64) / YEAR_SECONDS
+    return np.asarray([years_until(c, now) for c in contracts], dtype=np.float64)
 
 
 def underlying_of(contract: OptionContract) -> IndexContract | FutureContract | None:

@@ -15,6 +15,7 @@ from broker.contracts import SPX, FutureContract, OptionContract, Right
 from broker.ib import ib_api, local_greeks, mapping
 from broker.market import Greeks, OptionQuote, Quote
 from broker.pricing import black76_greeks, black76_price, bs_greeks, bs_price
+from broker.settlement import settlement_time
 
 NOW = datetime(2025, 5, 6, 11, 0, tzinfo=NY)
 RATE, DIV = 0.04, 0.013
@@ -39,10 +40,10 @@ def _ticker(contract: OptionContract, mid: float, greeks: object = None) -> ib_a
 
 
 def test_settlement_instants_by_class() -> None:
-    assert local_greeks.settlement_time(SPXW_PUT) == datetime(2025, 6, 20, 16, 0, tzinfo=NY)
+    assert settlement_time(SPXW_PUT) == datetime(2025, 6, 20, 16, 0, tzinfo=NY)
     monthly = OptionContract("SPX", "SPX", date(2025, 6, 20), 5400.0, Right.PUT)
-    assert local_greeks.settlement_time(monthly) == datetime(2025, 6, 20, 9, 30, tzinfo=NY)
-    assert local_greeks.settlement_time(VIX_CALL) == datetime(2025, 6, 18, 9, 30, tzinfo=NY)
+    assert settlement_time(monthly) == datetime(2025, 6, 20, 9, 30, tzinfo=NY)
+    assert settlement_time(VIX_CALL) == datetime(2025, 6, 18, 9, 30, tzinfo=NY)
 
 
 def test_time_to_settlement_is_in_365_day_years_and_never_negative() -> None:

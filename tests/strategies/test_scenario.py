@@ -27,6 +27,7 @@ from broker.calendar import NY
 from broker.contracts import Right
 from broker.market import Greeks
 from broker.orders import Leg, Side
+from broker.settlement import settlement_time, years_to_settlement
 from broker.structures import Engine
 from strategies.params import ScenarioParams, StrategyParams
 from strategies.scenario import (
@@ -34,10 +35,8 @@ from strategies.scenario import (
     book_scenario,
     book_scenario_pnl,
     legs_scenario_pnl,
-    settlement_time,
     structure_scenario_pnl,
     unit_scenario_pnl,
-    years_to_settlement,
 )
 
 SHOCK = Shock.from_params(ScenarioParams())
