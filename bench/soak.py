@@ -21,11 +21,13 @@ noise hits both alike; on a machine with fewer than two free cores that slows bo
      a slope within a few of them. (Consecutive samples are correlated, so the standard error
      is on the optimistic side; read it as a scale, not as a test.) Beside RSS each sample
      holds SQLite's own heap (sqlite3_memory_used, through ctypes: page caches and in-memory
-     databases) and the blocks Python's allocators hold (sys.getallocatedblocks): RSS growing
-     while both stay flat is the C allocator's high-water mark or fragmentation, not objects
-     kept alive. Since the cost of a cycle may grow with what the run has accumulated, the
-     seconds per cycle are fitted linearly over the run and integrated to project the wall
-     time of the issue's 100,000 cycles.
+     databases), the blocks Python's allocators hold (sys.getallocatedblocks) and glibc's heap
+     in use and free-but-mapped (mallinfo2 over every arena, through ctypes): RSS growing
+     while the first two stay flat is the C allocator's high-water mark or fragmentation
+     (glibc's "free" grows) or live C memory (its "in use" grows), not objects kept alive.
+     Since the cost of a cycle may grow with what the run has accumulated, the seconds per
+     cycle are fitted linearly over the run and integrated to project the wall time of the
+     issue's 100,000 cycles.
   2. Soak, baseline: the same loop with everything in RAM: the journal in an in-memory SQLite
      database (`sqlite://`) and no venue file. It is the fastest the same engine can go (no
      file I/O), and its RSS includes the journal's own rows, so its growth is an upper bound
@@ -53,6 +55,16 @@ The daily fill and roll log (config.reports) follows the config's default unless
 --no-reports says otherwise; it is written inside the work directory. --tracemalloc N prints
 the N source lines whose live allocations grew most between the warm-up and the end (it slows
 the run down and adds its own memory, so the figures of such a run are not the benchmark's).
+
+  5. Chart memory (--charts N, default 0: skipped): the daily report's equity chart
+     (bot.report_charts.equity_chart_png) rendered N times in a worker thread, as the engine
+     renders it (asyncio.to_thread), on a growing synthetic curve (seeded), in two children:
+     as shipped (each chart followed by release_chart_memory: a full gc.collect() and
+     glibc's malloc_trim(0)) and with that release disabled. Reported: RSS after importing
+     the module, after the first 10 charts, after N, the maximum, and the growth from 10 to
+     N (target: under 5 MB), and the seconds per chart. The children hold far fewer objects
+     than the daemon, so the collection is cheaper there than in the daemon (about 0.1 s).
+
 Exits 0 whatever the verdicts; a contender that fails is reported as "not run".
 """
 
@@ -60,6 +72,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ctypes
 import itertools
 import json
 import os
@@ -70,8 +83,9 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +110,9 @@ TARGET_RSS_MB = 250.0
 TARGET_GROWTH_PCT = 5.0
 TARGET_IDLE_CPU_PCT = 1.0
 SAMPLE_ROWS = 12
+CHART_WARMUP = 10  # charts rendered before the growth is measured
+TARGET_CHART_GROWTH_MB = 5.0
+CHART_SEED = 20240601
 
 
 # ---------------------------------------------------------------------------------------------
@@ -144,6 +161,42 @@ def sqlite_heap_mb() -> float:
     return float(used()) / MB
 
 
+class _MallInfo2(ctypes.Structure):
+    """glibc's struct mallinfo2 (glibc 2.33+): byte counts summed over every arena."""
+
+    _fields_ = [
+        (name, ctypes.c_size_t)
+        for name in (
+            "arena",
+            "ordblks",
+            "smblks",
+            "hblks",
+            "hblkhd",
+            "usmblks",
+            "fsmblks",
+            "uordblks",
+            "fordblks",
+            "keepcost",
+        )
+    ]
+
+
+def malloc_mb() -> tuple[float, float]:
+    """Return glibc's heap in use and free-but-mapped (mallinfo2, every arena), MB.
+
+    In use: uordblks + hblkhd (chunks handed out, mmapped ones included); free: fordblks
+    (free chunks the arenas keep). RSS growing with "in use" flat and "free" growing is
+    fragmentation; with "in use" growing, live C memory. NaN off glibc (2.33+).
+    """
+    try:
+        mallinfo2 = ctypes.CDLL(None).mallinfo2
+    except (OSError, AttributeError):
+        return float("nan"), float("nan")
+    mallinfo2.restype = _MallInfo2
+    info = mallinfo2()
+    return (info.uordblks + info.hblkhd) / MB, info.fordblks / MB
+
+
 def cpu_resolution() -> float:
     """Return the step of the kernel's CPU-time counters (a clock tick, 1/SC_CLK_TCK s)."""
     return 1.0 / os.sysconf("SC_CLK_TCK")
@@ -179,6 +232,8 @@ class Sample:
     day: str  # the simulated day
     sqlite_mb: float  # SQLite's own heap (page caches, in-memory databases); NaN if unknown
     py_blocks: int  # memory blocks held by Python's allocators (sys.getallocatedblocks)
+    malloc_used_mb: float = float("nan")  # glibc heap in use, all arenas + mmapped (mallinfo2)
+    malloc_free_mb: float = float("nan")  # glibc heap free but still mapped (mallinfo2)
 
 
 @dataclass(frozen=True)
@@ -213,6 +268,27 @@ class SoakFigures:
     sqlite_end: float
     blocks_start: int
     blocks_end: int
+    malloc_used_start: float
+    malloc_used_end: float
+    malloc_free_start: float
+    malloc_free_end: float
+
+
+@dataclass(frozen=True)
+class ChartRun:
+    """RSS of a child that rendered `charts` equity charts in a worker thread."""
+
+    label: str
+    charts: int
+    rss_import_mb: float  # after importing bot.report_charts (matplotlib)
+    rss_warm_mb: float  # after CHART_WARMUP charts
+    rss_end_mb: float
+    rss_max_mb: float
+    seconds_per_chart: float
+
+    @property
+    def growth_mb(self) -> float:
+        return self.rss_end_mb - self.rss_warm_mb
 
 
 @dataclass(frozen=True)
@@ -289,6 +365,10 @@ def soak_figures(run: SoakRun, warmup: int) -> SoakFigures | None:
         sqlite_end=last.sqlite_mb,
         blocks_start=first.py_blocks,
         blocks_end=last.py_blocks,
+        malloc_used_start=first.malloc_used_mb,
+        malloc_used_end=last.malloc_used_mb,
+        malloc_free_start=first.malloc_free_mb,
+        malloc_free_end=last.malloc_free_mb,
     )
 
 
@@ -346,9 +426,17 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
     def sample() -> None:
         now = time.perf_counter() - t0
         day = system.clock.now().astimezone(NY).date().isoformat()
+        used, free = malloc_mb()
         samples.append(
             Sample(
-                system.engine.cycles, rss_mb(), now, day, sqlite_heap_mb(), sys.getallocatedblocks()
+                system.engine.cycles,
+                rss_mb(),
+                now,
+                day,
+                sqlite_heap_mb(),
+                sys.getallocatedblocks(),
+                used,
+                free,
             )
         )
         s = samples[-1]
@@ -401,6 +489,30 @@ def _top_growth(snapshots: list[tracemalloc.Snapshot], count: int) -> list[str]:
     total = sum(d.size_diff for d in diffs) / MB
     blocks = sum(d.count_diff for d in diffs)
     return [f"all lines: {total:+.2f} MB in {blocks:+,} blocks", *(str(d) for d in diffs[:count])]
+
+
+def chart_child(opts: argparse.Namespace) -> ChartRun:
+    """Render opts.charts equity charts in a worker thread; --no-release disables the release."""
+    import bot.report_charts as report_charts
+
+    label = "release after each chart" if opts.release else "release disabled"
+    if not opts.release:
+        report_charts.release_chart_memory = lambda: None  # this child only
+    rss_import = rss_mb()
+    rng = np.random.default_rng(CHART_SEED)
+    values = 1e6 + np.cumsum(rng.normal(0.0, 3_000.0, size=opts.charts))
+    curve = [(DEFAULT_START + timedelta(days=i), float(v)) for i, v in enumerate(values)]
+    rss_warm, rss_max = float("nan"), rss_import
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=1) as pool:  # as asyncio.to_thread in the engine
+        for i in range(opts.charts):
+            pool.submit(report_charts.equity_chart_png, curve[: i + 1], curve[i][0]).result()
+            rss = rss_mb()
+            rss_max = max(rss_max, rss)
+            if i + 1 == min(CHART_WARMUP, opts.charts):
+                rss_warm = rss
+    seconds = (time.perf_counter() - t0) / max(1, opts.charts)
+    return ChartRun(label, opts.charts, rss_import, rss_warm, rss_mb(), rss_max, seconds)
 
 
 def idle_daemon_child(opts: argparse.Namespace) -> int:
@@ -540,6 +652,25 @@ def _wait_ready(proc: subprocess.Popen[str], role: str, log: Path) -> str | None
     return f"the daemon did not log its start-up reconcile within {READY_TIMEOUT:.0f} s"
 
 
+def run_charts(opts: argparse.Namespace, root: Path) -> list[ChartRun | str]:
+    """Run the chart contender with and without the release, one after the other."""
+    results: list[ChartRun | str] = []
+    for release in (True, False):
+        work = root / f"charts-{'release' if release else 'plain'}"
+        work.mkdir()
+        cmd = child_command(opts, "charts", work, charts=str(opts.charts))
+        cmd.append("--release" if release else "--no-release")
+        done = subprocess.run(cmd, cwd=work, stdout=subprocess.PIPE, text=True, check=False)
+        if done.returncode != 0:
+            results.append(f"exit code {done.returncode} (see the output above)")
+            continue
+        try:
+            results.append(ChartRun(**json.loads(done.stdout.strip().splitlines()[-1])))
+        except (IndexError, KeyError, TypeError, json.JSONDecodeError) as exc:
+            results.append(f"unreadable result ({exc!r})")
+    return results
+
+
 def _log_records(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
@@ -638,6 +769,13 @@ def soak_table(runs: dict[str, SoakRun | str], warmup: int) -> None:
             "Python allocator blocks start -> end",
             lambda r, f: f"{f.blocks_start / 1e6:.3f}M -> {f.blocks_end / 1e6:.3f}M",
         ),
+        row(
+            "C heap in use / free start -> end",
+            lambda r, f: (
+                f"{f.malloc_used_start:.1f} / {f.malloc_free_start:.1f} -> "
+                f"{f.malloc_used_end:.1f} / {f.malloc_free_end:.1f} MB"
+            ),
+        ),
         row("cycles / s (after warm-up)", lambda r, f: f"{f.rate:.1f}"),
         row(
             "cycles / s first -> last tenth",
@@ -675,7 +813,8 @@ def samples_table(runs: dict[str, SoakRun | str]) -> None:
             rate = rate_between(prev, s) if i else float("nan")
             cells.append(
                 f"{s.day}  {s.rss_mb:6.1f} MB  (SQLite {s.sqlite_mb:5.1f} MB, "
-                f"{s.py_blocks / 1e6:.2f}M blocks)  {rate:6.1f} cycles/s"
+                f"{s.py_blocks / 1e6:.2f}M blocks, C heap {s.malloc_used_mb:5.1f} used "
+                f"{s.malloc_free_mb:5.1f} free)  {rate:6.1f} cycles/s"
             )
         rows.append(cells)
     print_table(
@@ -688,6 +827,43 @@ def samples_table(runs: dict[str, SoakRun | str]) -> None:
             print(f"\n{run.label}: live allocations grown most since the warm-up (tracemalloc)")
             for line in run.top_growth:
                 print(f"  {line}")
+
+
+def chart_table(runs: list[ChartRun | str]) -> None:
+    rows = []
+    for run in runs:
+        if not isinstance(run, ChartRun):
+            rows.append([f"not run: {run}", "", "", "", "", "", "", ""])
+            continue
+        ok = verdict(run.growth_mb < TARGET_CHART_GROWTH_MB)
+        rows.append(
+            [
+                run.label,
+                f"{run.charts:,}",
+                f"{run.rss_import_mb:.1f} MB",
+                f"{run.rss_warm_mb:.1f} MB",
+                f"{run.rss_end_mb:.1f} MB",
+                f"{run.rss_max_mb:.1f} MB",
+                f"{run.growth_mb:+.1f} MB < {TARGET_CHART_GROWTH_MB:.0f} MB {ok}",
+                f"{1000 * run.seconds_per_chart:.0f} ms",
+            ]
+        )
+    print_table(
+        "Daily report chart: RSS of a child rendering equity charts in a worker thread",
+        [
+            "",
+            "charts",
+            "after import",
+            f"after {CHART_WARMUP}",
+            "at end",
+            "max",
+            f"growth {CHART_WARMUP} -> end",
+            "per chart",
+        ],
+        rows,
+        note="release: gc.collect() then malloc_trim(0) after each chart "
+        "(bot.report_charts.release_chart_memory).",
+    )
 
 
 def idle_table(runs: dict[str, IdleRun | str]) -> None:
@@ -755,15 +931,27 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="N")
     parser.add_argument(
-        "--child", choices=["soak", "idle-daemon", "idle-bare"], help=argparse.SUPPRESS
+        "--charts",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also measure RSS over N daily report charts (0: skip; 500 is a good size)",
+    )
+    parser.add_argument(
+        "--release", action=argparse.BooleanOptionalAction, default=True, help=argparse.SUPPRESS
+    )
+    parser.add_argument(
+        "--child", choices=["soak", "idle-daemon", "idle-bare", "charts"], help=argparse.SUPPRESS
     )
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument(
         "--journal", choices=["file", "memory"], default="file", help=argparse.SUPPRESS
     )
     opts = parser.parse_args(argv)
-    if opts.cycles < 1 or opts.warmup < 0 or opts.sample_every < 1:
-        parser.error("--cycles and --sample-every must be positive, --warmup non-negative")
+    if opts.cycles < 1 or opts.warmup < 0 or opts.sample_every < 1 or opts.charts < 0:
+        parser.error(
+            "--cycles and --sample-every must be positive, --warmup and --charts non-negative"
+        )
     if not 0 <= opts.idle_seconds <= MAX_IDLE_SECONDS:
         parser.error(f"--idle-seconds must be in [0, {MAX_IDLE_SECONDS:.0f}]")
     if opts.baseline_cycles is None:
@@ -778,6 +966,9 @@ def child_main(opts: argparse.Namespace) -> int:
         return 0
     if opts.child == "idle-daemon":
         return idle_daemon_child(opts)
+    if opts.child == "charts":
+        print(json.dumps(asdict(chart_child(opts))))
+        return 0
     return asyncio.run(idle_bare_child())
 
 
@@ -794,6 +985,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="alvh-soak-") as tmp:
         root = Path(tmp)
         soaks = run_soaks(opts, root)
+        charts = run_charts(opts, root) if opts.charts > 0 else []
         idles: dict[str, IdleRun | str] = {}
         if opts.idle_seconds > 0:
             for role in ("idle-daemon", "idle-bare"):
@@ -802,6 +994,8 @@ def main(argv: list[str] | None = None) -> int:
                 idles[role] = run_idle(opts, role, work)
     soak_table(soaks, opts.warmup)
     samples_table(soaks)
+    if charts:
+        chart_table(charts)
     if idles:
         idle_table(idles)
     return 0

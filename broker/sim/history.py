@@ -1,6 +1,9 @@
 """The daily SPX/VIX/breadth history that the simulated exchange replays.
 
-Built-in data: the example data sets shipped with the ``arch`` package.
+Built-in data: the example data sets shipped with the ``arch`` package, read from its data
+files without importing arch (``broker.sim.arch_data``: the same frames as arch's loaders,
+without the ~100 MB that ``import arch`` costs), with the VIX proxy's committed fit
+(``broker.sim.vix_proxy``: no GARCH fit at start-up either).
 
 * ``arch.data.sp500.load()``: S&P 500 index daily Open/High/Low/Close/Adj Close/Volume,
   1999-01-04..2018-12-31 (5031 rows, no missing values; Adj Close equals Close).
@@ -49,6 +52,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from broker.errors import MarketDataEnded
+from broker.sim.arch_data import load_sp500, load_vix
 from broker.sim.breadth import synthesize_breadth
 from broker.sim.user_data import (
     DataFileError,
@@ -96,10 +100,8 @@ class _Built:
 
 @functools.lru_cache(maxsize=1)
 def _arch_frames() -> tuple[pd.DataFrame, pd.Series]:
-    """Load (once) arch's S&P 500 OHLC frame and VIX close series."""
-    from arch.data import sp500, vix
-
-    return sp500.load(), vix.load()["vix"]
+    """Load (once) arch's S&P 500 OHLC frame and VIX close series (arch is not imported)."""
+    return load_sp500(), load_vix()["vix"]
 
 
 def _clean_spx(spx: pd.DataFrame) -> pd.DataFrame:
