@@ -37,66 +37,19 @@ if TYPE_CHECKING:
     )
 
     LIBRARY = "ib_async"
-else:
+else:  # at run time: whichever library is installed, with the names listed in __all__
+    import importlib
+
     try:
-        from ib_async import (
-            IB,
-            AccountValue,
-            BarData,
-            ComboLeg,
-            CommissionReport,
-            Contract,
-            ContractDetails,
-            Execution,
-            ExecutionFilter,
-            Fill,
-            Future,
-            Index,
-            LimitOrder,
-            Option,
-            OptionChain,
-            OptionComputation,
-            Order,
-            OrderState,
-            OrderStatus,
-            Position,
-            Ticker,
-            Trade,
-            TradeLogEntry,
-        )
-
-        LIBRARY = "ib_async"
+        _library = importlib.import_module("ib_async")
     except ImportError:  # pragma: no cover - exercised in the ib_insync environment
-        from ib_insync import (
-            IB,
-            AccountValue,
-            BarData,
-            ComboLeg,
-            CommissionReport,
-            Contract,
-            ContractDetails,
-            Execution,
-            ExecutionFilter,
-            Fill,
-            Future,
-            Index,
-            LimitOrder,
-            Option,
-            OptionChain,
-            OptionComputation,
-            Order,
-            OrderState,
-            OrderStatus,
-            Position,
-            Ticker,
-            Trade,
-            TradeLogEntry,
-        )
-
-        LIBRARY = "ib_insync"
+        _library = importlib.import_module("ib_insync")
+    LIBRARY = _library.__name__
 
 # IB's "no value" markers: UNSET_DOUBLE on the wire, -1/-2 in option computations.
 UNSET_DOUBLE = 1.7976931348623157e308
+
+_OWN_NAMES = frozenset({"LIBRARY", "UNSET_DOUBLE"})
 
 __all__ = [
     "IB",
@@ -125,3 +78,8 @@ __all__ = [
     "Trade",
     "TradeLogEntry",
 ]
+
+if not TYPE_CHECKING:
+    globals().update(
+        {name: getattr(_library, name) for name in __all__ if name not in _OWN_NAMES}
+    )

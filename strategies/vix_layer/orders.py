@@ -9,6 +9,7 @@ follows at the next cycle instead of the whole order being refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from broker.contracts import OptionContract
 from broker.market import LegQuote
@@ -62,19 +63,7 @@ def close_intent(
 ) -> Intent | str:
     """Return a CLOSE of `quantity` units of `structure` at mid, or why it cannot be priced."""
     legs = tuple(leg.reversed() for leg in structure.legs)
-    problems = leg_problems(legs, quotes)
-    if problems:
-        return "; ".join(problems) + " (retry next cycle)"
-    return Intent(
-        kind=IntentKind.CLOSE,
-        engine=structure.engine,
-        structure_kind=structure.kind,
-        legs=legs,
-        quantity=min(quantity, structure.quantity),
-        limit_price=net_mid(legs, quotes),
-        reason=reason,
-        structure_id=structure.id,
-    )
+    return _at_mid(IntentKind.CLOSE, structure, legs, quantity, quotes, reason)
 
 
 def roll_intent(
@@ -89,11 +78,24 @@ def roll_intent(
     if any(leg.contract.key in old_keys for leg in new_legs):
         return "the replacement trades a contract of the structure it replaces"
     legs = tuple(leg.reversed() for leg in structure.legs) + new_legs
+    intent = _at_mid(IntentKind.ROLL, structure, legs, quantity, quotes, reason)
+    return intent if isinstance(intent, str) else replace(intent, result_legs=new_legs)
+
+
+def _at_mid(
+    kind: IntentKind,
+    structure: Structure,
+    legs: tuple[Leg, ...],
+    quantity: int,
+    quotes: Mapping[str, LegQuote],
+    reason: str,
+) -> Intent | str:
+    """Return an intent on `structure` priced at the legs' mid, or why it cannot be priced."""
     problems = leg_problems(legs, quotes)
     if problems:
         return "; ".join(problems) + " (retry next cycle)"
     return Intent(
-        kind=IntentKind.ROLL,
+        kind=kind,
         engine=structure.engine,
         structure_kind=structure.kind,
         legs=legs,
@@ -101,6 +103,4 @@ def roll_intent(
         limit_price=net_mid(legs, quotes),
         reason=reason,
         structure_id=structure.id,
-        result_legs=new_legs,
-        carry_price=0.0,
     )
