@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 
 import pytest
+from hypothesis import settings
 
 from bot.clock import VirtualClock
 from broker.calendar import NY, default_calendar
 from broker.sim.exchange import SimExchange
 from broker.sim.history import DailyHistory
 from broker.sim.market import MarketModel, SimMarket
+
+# CI runs the property tests on a fixed seed with no deadline, so a red CI is reproducible and never
+# a timing accident; local runs keep exploring new examples (HYPOTHESIS_PROFILE=ci to match CI).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 @pytest.fixture(scope="session")
