@@ -30,6 +30,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Text, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlmodel import Field, Session, SQLModel, col, select
 
@@ -371,10 +372,14 @@ def finish(
 
 
 def runtime_state(engine: SqlEngine) -> RuntimeState:
-    """Return the runtime state the overrides have set."""
-    with Session(engine) as session:
-        rows = session.exec(select(RuntimeStateRow)).all()
-    values = {row.key: json.loads(row.value) for row in rows if row.key in RUNTIME_KEYS}
+    """Return the runtime state the overrides have set.
+
+    Read on every engine cycle: a plain two-column query, no ORM objects.
+    """
+    table = RuntimeStateRow.__table__  # type: ignore[attr-defined]
+    with engine.connect() as connection:
+        rows = connection.execute(sa_select(table.c.key, table.c.value)).all()
+    values = {key: json.loads(value) for key, value in rows if key in RUNTIME_KEYS}
     return RuntimeState(**values)
 
 

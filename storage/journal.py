@@ -7,10 +7,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event, func
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
@@ -536,32 +539,13 @@ class Journal:
         """
         day = at.astimezone(NY).date()
         greeks = greeks or {}
-        ids = list(marks)
+        statements = _mark_statements()
         with self._transaction() as session:
-            rows = session.exec(
-                select(StructureRow).where(
-                    col(StructureRow.id).in_(ids),
-                    StructureRow.status == StructureStatus.OPEN.value,
-                )
-            ).all()
-            kept = {
-                m.structure_id: m
-                for m in session.exec(
-                    select(MarkRow).where(col(MarkRow.structure_id).in_(ids), MarkRow.day == day)
-                ).all()
-            }
-            for row in rows:
-                structure_id = _id(row.id)
-                mark, g = marks[structure_id], greeks.get(structure_id)
-                row.mark, row.marked_at = mark, at
-                _set_greeks(row, g)
-                session.add(row)
-                daily = kept.get(structure_id) or MarkRow(
-                    structure_id=structure_id, day=day, mark=mark, marked_at=at
-                )
-                daily.mark, daily.marked_at = mark, at
-                _set_greeks(daily, g)
-                session.add(daily)
+            open_ids = session.execute(statements.open_ids, {"ids": list(marks)}).scalars()
+            rows = [_mark_values(sid, marks[sid], at, greeks.get(sid)) for sid in open_ids]
+            if rows:
+                session.execute(statements.latest, rows)
+                session.execute(statements.daily, [{**row, "day": day} for row in rows])
 
     def recovery_start(self) -> datetime | None:
         """Return the earliest time an execution the journal lacks can have, or None for all.
@@ -948,11 +932,51 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _set_greeks(row: StructureRow | MarkRow, greeks: PositionGreeks | None) -> None:
-    row.delta = greeks.delta if greeks else None
-    row.gamma = greeks.gamma if greeks else None
-    row.vega = greeks.vega if greeks else None
-    row.theta = greeks.theta if greeks else None
+_MARK_COLUMNS = ("mark", "marked_at", "delta", "gamma", "vega", "theta")
+
+
+@dataclass(frozen=True)
+class _MarkStatements:
+    """`record_marks`'s three statements, built once (marks are written every hour of a run)."""
+
+    open_ids: sa.Select[tuple[int]]
+    latest: sa.Update
+    daily: sa.Insert
+
+
+@cache
+def _mark_statements() -> _MarkStatements:
+    structures, marks = StructureRow.__table__, MarkRow.__table__  # type: ignore[attr-defined]
+    bound: dict[str, Any] = {name: sa.bindparam(name) for name in _MARK_COLUMNS}
+    upsert = sqlite_insert(marks).values(
+        structure_id=sa.bindparam("sid"), day=sa.bindparam("day"), **bound
+    )
+    return _MarkStatements(
+        open_ids=sa.select(structures.c.id).where(
+            structures.c.id.in_(sa.bindparam("ids", expanding=True)),
+            structures.c.status == StructureStatus.OPEN.value,
+        ),
+        latest=sa.update(structures).where(structures.c.id == sa.bindparam("sid")).values(bound),
+        daily=upsert.on_conflict_do_update(
+            index_elements=["structure_id", "day"],
+            set_={name: upsert.excluded[name] for name in _MARK_COLUMNS},
+        ),
+    )
+
+
+def _mark_values(
+    structure_id: int, mark: float, at: datetime, greeks: PositionGreeks | None
+) -> dict[str, Any]:
+    """Return the bound values of one structure's mark (greeks None when unknown)."""
+    return {
+        "sid": structure_id,
+        "mark": mark,
+        "marked_at": at,
+        "delta": greeks.delta if greeks else None,
+        "gamma": greeks.gamma if greeks else None,
+        "vega": greeks.vega if greeks else None,
+        "theta": greeks.theta if greeks else None,
+    }
 
 
 def _greeks_of(row: StructureRow | MarkRow) -> PositionGreeks | None:

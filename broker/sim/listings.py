@@ -64,6 +64,7 @@ class Listings:
 
     def __init__(self, calendar: TradingCalendar) -> None:
         self.calendar = calendar
+        self._settlements: dict[tuple[Product | None, date], datetime] = {}
 
     # -- times -------------------------------------------------------------------------------
     def _close(self, day: date) -> datetime:
@@ -78,11 +79,18 @@ class Listings:
     def settlement_time(self, contract: TradableContract) -> datetime:
         """Return the instant a contract settles (and stops existing)."""
         product = product_of(contract)
+        key = (product, contract.expiry)
+        known = self._settlements.get(key)
+        if known is None:
+            known = self._settlements[key] = self._settlement_of(product, contract.expiry)
+        return known
+
+    def _settlement_of(self, product: Product | None, expiry: date) -> datetime:
         if product is Product.SPXW:
-            return self._close(contract.expiry)
+            return self._close(expiry)
         if product is Product.SPX:
-            return datetime.combine(contract.expiry, SPX_OPEN, tzinfo=NY)
-        return datetime.combine(contract.expiry, VIX_SETTLEMENT, tzinfo=NY)
+            return datetime.combine(expiry, SPX_OPEN, tzinfo=NY)
+        return datetime.combine(expiry, VIX_SETTLEMENT, tzinfo=NY)
 
     def last_trade_time(self, contract: TradableContract) -> datetime:
         """Return the last instant a contract can be traded."""

@@ -61,6 +61,12 @@ class SimMarket:
         self.listings = Listings(calendar)
         self._cache: tuple[datetime, float, float] | None = None
         self._surface: tuple[float, SpxSurface] | None = None
+        # Quotes are a pure function of (contract, instant): within one instant the account's
+        # valuation, the snapshot and the executor ask for the same legs, priced once.
+        self._quoted_at: datetime | None = None
+        self._option_memo: dict[OptionContract, OptionQuote] = {}
+        self._future_memo: dict[FutureContract, Quote] = {}
+        self._fair_memo: dict[date, float] = {}
 
     # -- levels ------------------------------------------------------------------------------
     def levels(self, now: datetime) -> tuple[float, float]:
@@ -149,6 +155,14 @@ class SimMarket:
         From the term-structure model, or, when the user supplied futures settlements for
         today, from those shifted by the model's move since the close of today's bar.
         """
+        self._memo_at(now)
+        memo = self._fair_memo
+        missing = [e for e in dict.fromkeys(expiries) if e not in memo]
+        if missing:
+            memo.update(zip(missing, self._fair_futures(missing, now).tolist(), strict=True))
+        return np.array([memo[e] for e in expiries], dtype=np.float64)
+
+    def _fair_futures(self, expiries: Sequence[date], now: datetime) -> np.ndarray:
         _, vix = self.levels(now)
         contracts = [FutureContract("VIX", "VX", e) for e in expiries]
         t = self._years_to(contracts, now)
@@ -167,10 +181,24 @@ class SimMarket:
         user = np.array([settles.get(e, np.nan) for e in expiries])
         return np.where(np.isfinite(user), user + (model - at_close), model)
 
+    def _memo_at(self, now: datetime) -> None:
+        """Forget the memoized quotes when the instant changes (one instant's quotes are kept)."""
+        if self._quoted_at != now:
+            self._quoted_at = now
+            self._option_memo.clear()
+            self._future_memo.clear()
+            self._fair_memo.clear()
+
     def future_quotes(self, contracts: Sequence[FutureContract], now: datetime) -> list[Quote]:
         """Return quotes of VIX futures (NaN book for anything not listed)."""
-        if not contracts:
-            return []
+        self._memo_at(now)
+        memo = self._future_memo
+        missing = [c for c in dict.fromkeys(contracts) if c not in memo]
+        if missing:
+            memo.update(zip(missing, self._price_futures(missing, now), strict=True))
+        return [memo[c] for c in contracts]
+
+    def _price_futures(self, contracts: Sequence[FutureContract], now: datetime) -> list[Quote]:
         _, vix = self.levels(now)
         fair = self.vix_future_prices([c.expiry for c in contracts], now)
         book = future_book(fair, vix, self.model.book)
@@ -192,6 +220,16 @@ class SimMarket:
         self, contracts: Sequence[OptionContract], now: datetime
     ) -> list[OptionQuote]:
         """Price options: theoretical value, greeks and a modeled book, in the order asked."""
+        self._memo_at(now)
+        memo = self._option_memo
+        missing = [c for c in dict.fromkeys(contracts) if c not in memo]
+        if missing:
+            memo.update(zip(missing, self._price_options(missing, now), strict=True))
+        return [memo[c] for c in contracts]
+
+    def _price_options(
+        self, contracts: Sequence[OptionContract], now: datetime
+    ) -> list[OptionQuote]:
         out: list[OptionQuote | None] = [None] * len(contracts)
         spx_idx = [i for i, c in enumerate(contracts) if c.symbol == "SPX"]
         vix_idx = [i for i, c in enumerate(contracts) if c.symbol == "VIX"]
