@@ -297,17 +297,28 @@ def _option_quotes(
     underlying: np.ndarray,
     now: datetime,
 ) -> list[OptionQuote]:
-    quotes = []
     nan = float("nan")
-    for i, contract in enumerate(contracts):
-        listed = products[i] is not None
-        bid, ask = (float(book.bid[i]), float(book.ask[i])) if listed else (nan, nan)
-        size = float(book.size[i])
-        greeks = Greeks(
-            float(vol[i]), float(g.delta[i]), float(g.gamma[i]), float(g.vega[i]), float(g.theta[i])
-        )
-        quote = Quote(contract, bid, ask, float(g.price[i]), now, size, size)
-        quotes.append(OptionQuote(quote, greeks, float(underlying[i])))
+    columns = zip(
+        contracts,
+        products,
+        book.bid.tolist(),
+        book.ask.tolist(),
+        book.size.tolist(),
+        g.price.tolist(),
+        vol.tolist(),
+        g.delta.tolist(),
+        g.gamma.tolist(),
+        g.vega.tolist(),
+        g.theta.tolist(),
+        underlying.tolist(),
+        strict=True,
+    )
+    quotes = []
+    for contract, product, bid, ask, size, price, iv, delta, gamma, vega, theta, under in columns:
+        if product is None:  # not listed: a value and greeks, but no book
+            bid = ask = nan
+        quote = Quote(contract, bid, ask, price, now, float(size), float(size))
+        quotes.append(OptionQuote(quote, Greeks(iv, delta, gamma, vega, theta), under))
     return quotes
 
 
