@@ -55,7 +55,7 @@ from storage.commands import (
 )
 from strategies.condor_entry import propose_condor
 from strategies.decision import Skip
-from strategies.pricing_of_legs import leg_problems, net_mid
+from strategies.structure_orders import close_intent
 
 if TYPE_CHECKING:
     from bot.engine import TradingEngine
@@ -351,20 +351,12 @@ class CommandApplier:
     ) -> tuple[Outcome | None, str]:
         """Send a closing order for a whole structure through the executor; say what happened."""
         now = self.engine.clock.now()
-        legs = tuple(leg.reversed() for leg in structure.legs)
-        by_key = await quotes_of(self.engine.broker, (leg.contract for leg in legs))
-        if problems := leg_problems(legs, by_key):
-            return None, f"#{structure.id} not closed: {'; '.join(problems)}"
-        intent = Intent(
-            kind=IntentKind.CLOSE,
-            engine=structure.engine,
-            structure_kind=structure.kind,
-            legs=legs,
-            quantity=structure.quantity,
-            limit_price=net_mid(legs, by_key),
-            reason=f"close {_name(structure)} #{structure.id}",
-            structure_id=structure.id,
+        by_key = await quotes_of(self.engine.broker, (leg.contract for leg in structure.legs))
+        intent = close_intent(
+            structure, structure.quantity, by_key, f"close {_name(structure)} #{structure.id}"
         )
+        if isinstance(intent, str):
+            return None, f"#{structure.id} not closed: {intent}"
         state = await self.engine.portfolio(now)
         outcome = await self.engine.execute_checked(
             _tagged(intent, command.describe(), command), state, now

@@ -15,7 +15,8 @@ from broker.contracts import OptionContract
 from broker.market import LegQuote
 from broker.orders import Leg
 from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
-from strategies.pricing_of_legs import leg_problems, net_mid
+from strategies import structure_orders
+from strategies.pricing_of_legs import net_mid
 
 
 def order_cap(quantity: int, legs: tuple[Leg, ...], max_contracts: int) -> int:
@@ -61,9 +62,8 @@ def open_intent(
 def close_intent(
     structure: Structure, quantity: int, quotes: Mapping[str, LegQuote], reason: str
 ) -> Intent | str:
-    """Return a CLOSE of `quantity` units of `structure` at mid, or why it cannot be priced."""
-    legs = tuple(leg.reversed() for leg in structure.legs)
-    return _at_mid(IntentKind.CLOSE, structure, legs, quantity, quotes, reason)
+    """Return a CLOSE of `quantity` units of `structure` at mid, or why not (retried later)."""
+    return _retried_later(structure_orders.close_intent(structure, quantity, quotes, reason))
 
 
 def roll_intent(
@@ -78,29 +78,14 @@ def roll_intent(
     if any(leg.contract.key in old_keys for leg in new_legs):
         return "the replacement trades a contract of the structure it replaces"
     legs = tuple(leg.reversed() for leg in structure.legs) + new_legs
-    intent = _at_mid(IntentKind.ROLL, structure, legs, quantity, quotes, reason)
-    return intent if isinstance(intent, str) else replace(intent, result_legs=new_legs)
-
-
-def _at_mid(
-    kind: IntentKind,
-    structure: Structure,
-    legs: tuple[Leg, ...],
-    quantity: int,
-    quotes: Mapping[str, LegQuote],
-    reason: str,
-) -> Intent | str:
-    """Return an intent on `structure` priced at the legs' mid, or why it cannot be priced."""
-    problems = leg_problems(legs, quotes)
-    if problems:
-        return "; ".join(problems) + " (retry next cycle)"
-    return Intent(
-        kind=kind,
-        engine=structure.engine,
-        structure_kind=structure.kind,
-        legs=legs,
-        quantity=min(quantity, structure.quantity),
-        limit_price=net_mid(legs, quotes),
-        reason=reason,
-        structure_id=structure.id,
+    intent = structure_orders.intent_at_mid(
+        IntentKind.ROLL, structure, legs, quantity, quotes, reason
     )
+    if isinstance(intent, str):
+        return _retried_later(intent)
+    return replace(intent, result_legs=new_legs)
+
+
+def _retried_later(intent: Intent | str) -> Intent | str:
+    """Say that an intent that could not be priced is tried again at the next cycle."""
+    return f"{intent} (retry next cycle)" if isinstance(intent, str) else intent
