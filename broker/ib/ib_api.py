@@ -80,6 +80,4 @@ __all__ = [
 ]
 
 if not TYPE_CHECKING:
-    globals().update(
-        {name: getattr(_library, name) for name in __all__ if name not in _OWN_NAMES}
-    )
+    globals().update({name: getattr(_library, name) for name in __all__ if name not in _OWN_NAMES})
