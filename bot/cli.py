@@ -151,9 +151,7 @@ def replay(
     ] = False,
     report: Annotated[
         Path | None,
-        typer.Option(
-            help="Write the replay report (summary.md and PNG charts) into this folder."
-        ),
+        typer.Option(help="Write the replay report (summary.md and PNG charts) into this folder."),
     ] = None,
 ) -> None:
     """Replay history through the same strategy and engine, as fast as it goes."""

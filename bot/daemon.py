@@ -126,9 +126,7 @@ async def _run(
             applier = CommandApplier(engine, commands_from[0])
             engine.before_job = applier.apply_pending
             await engine.between_jobs(applier.apply_pending)
-            poller = asyncio.create_task(
-                poll_commands(engine, applier, commands_from[1], polling)
-            )
+            poller = asyncio.create_task(poll_commands(engine, applier, commands_from[1], polling))
             why = await drive(stop)
         except MarketDataEnded as exc:
             why = str(exc)

@@ -86,9 +86,7 @@ async def _vix_markets(
     return futures, chains
 
 
-async def quotes_of(
-    broker: Broker, contracts: Iterable[TradableContract]
-) -> dict[str, LegQuote]:
+async def quotes_of(broker: Broker, contracts: Iterable[TradableContract]) -> dict[str, LegQuote]:
     """Return the quotes of options and futures by contract key (each asked for once)."""
     unique = {c.key: c for c in contracts}
     options = [c for c in unique.values() if isinstance(c, OptionContract)]

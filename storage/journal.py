@@ -469,7 +469,14 @@ class Journal:
                 session, structure_id, close_price, rolled_at, reason, commissions, units
             )
             new_id = _add_structure(
-                session, intent_id, engine, kind, new_legs, units, new_open_price, rolled_at,
+                session,
+                intent_id,
+                engine,
+                kind,
+                new_legs,
+                units,
+                new_open_price,
+                rolled_at,
                 multiplier,
             )
             session.add(
