@@ -16,6 +16,14 @@ The two do different amounts of work per step (ours: a 15-minute engine cycle qu
 reprices a scenario, journals marks in SQLite; backtrader: one daily bar through an indicator),
 so the ratio says how far the engine is from a bar loop, not that either is wrong. Targets from
 the issue: 5,000 engine cycles per second and the 2014-2018 replay in under 15 s.
+
+3. The pricing floor: what the simulator alone costs per management cycle. A cycle values the
+   account and marks the book at a new instant, so every held leg is priced once (the simulator
+   memoizes quotes within an instant): here a typical book (a condor's 4 SPX options 45-60
+   days out, 3 VIX calls of the second month, 3 VIX futures) is priced at 750 successive
+   15-minute instants (about 30 sessions, none of them expired meanwhile).
+   Reported: microseconds per instant and the cycles per second the engine could reach if
+   everything else it does (journal, decisions, risk checks, scheduling) cost nothing.
 """
 
 from __future__ import annotations
@@ -101,6 +109,54 @@ def run_backtrader(start: date, end: date) -> tuple[int, float] | None:
     return len(frame), time.perf_counter() - began
 
 
+def run_pricing_floor(start: date, instants: int = 750) -> tuple[int, float]:
+    """Return (instants, seconds) to price a typical held book at successive instants."""
+    from datetime import datetime, timedelta
+
+    from broker.calendar import NY, default_calendar
+    from broker.contracts import FutureContract, OptionContract, Right
+    from broker.sim.history import DailyHistory
+    from broker.sim.market import MarketModel, SimMarket
+
+    calendar = default_calendar()
+    market = SimMarket(DailyHistory.from_arch(), calendar, MarketModel())
+    day = calendar.trading_days(start, start + timedelta(days=10))[0]
+    spx, _ = market.levels(datetime.combine(day, datetime.min.time(), tzinfo=NY))
+    atm = round(spx / 5) * 5
+    spx_expiry = calendar.spxw_expiries(day + timedelta(days=45), day + timedelta(days=60))[0]
+    vix_expiries = market.listings.future_expiries(
+        "VIX", "VX", datetime.combine(day, datetime.min.time(), tzinfo=NY)
+    )[1:4]
+    condor = [
+        OptionContract("SPX", "SPXW", spx_expiry, atm + offset, right)
+        for offset, right in (
+            (-150, Right.PUT),
+            (-200, Right.PUT),
+            (100, Right.CALL),
+            (150, Right.CALL),
+        )
+    ]
+    calls = [
+        OptionContract("VIX", "VIX", vix_expiries[1], k, Right.CALL) for k in (22.0, 25.0, 30.0)
+    ]
+    futures = [FutureContract("VIX", "VX", e) for e in vix_expiries]
+    sessions = [
+        s
+        for d in calendar.trading_days(day, day + timedelta(days=45))
+        if (s := calendar.session(d))
+    ]
+    moments = [
+        session.open + timedelta(minutes=15 * i)
+        for session in sessions
+        for i in range(1, int((session.close - session.open).total_seconds() // 900))
+    ][:instants]
+    began = time.perf_counter()
+    for now in moments:
+        market.option_quotes(condor + calls, now)
+        market.future_quotes(futures, now)
+    return len(moments), time.perf_counter() - began
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--start", type=date.fromisoformat, default=date(2014, 1, 2))
@@ -136,6 +192,17 @@ def main() -> None:
                 verdict(ok),
             ],
         )
+    instants, seconds = run_pricing_floor(args.start)
+    per = seconds / instants
+    rows.append(
+        [
+            "pricing floor (simulator)",
+            f"{instants:,} instants x 10 contracts",
+            f"{per * 1e6:,.0f} us per instant",
+            f"<= {1 / per:,.0f} cycles/s",
+            "",
+        ]
+    )
     print_table(
         f"Replay {args.start} .. {args.end}",
         ["contender", "work", "time", "speed", "target"],
