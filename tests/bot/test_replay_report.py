@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.replay_charts import CHARTS, rolls_by_month_png
+from bot.replay_ledger import read_ledger
 from bot.replay_markdown import summary_markdown
 from bot.replay_report import (
     ReplayFigures,
     deepest_declines,
     gather_replay_figures,
-    read_ledger,
     reason_kind,
     roll_groups,
     spx_series,
