@@ -46,7 +46,8 @@ async def todays_signals(broker: Broker, journal: Journal, params: StrategyParam
     spx = await broker.daily_bars(SPX, days)
     vix = await broker.daily_bars(VIX, days)
     breadth = await broker.daily_bars(AD_NYSE, days)
-    equity = dict(journal.equity_curve())
+    # only the days of the bars: reading the whole curve made each day's signals slower
+    equity = dict(journal.equity_curve(since=spx[0].day if spx else None))
     return signals_of(spx, vix, breadth, equity, params.signals, params.hedge)
 
 

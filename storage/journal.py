@@ -679,11 +679,14 @@ class Journal:
                 row.maintenance_margin = account.maintenance_margin
             session.add(row)
 
-    def equity_curve(self) -> list[tuple[date, float]]:
-        """Return (day, net liquidation) by ascending day."""
-        with self._transaction() as session:
-            rows = session.exec(select(EquityRow).order_by(col(EquityRow.day))).all()
-            return [(row.day, row.net_liquidation) for row in rows]
+    def equity_curve(self, since: date | None = None) -> list[tuple[date, float]]:
+        """Return (day, net liquidation) by ascending day, from `since` on when given."""
+        table = EquityRow.__table__  # type: ignore[attr-defined]
+        query = sa.select(table.c.day, table.c.net_liquidation).order_by(table.c.day)
+        if since is not None:
+            query = query.where(table.c.day >= since)
+        with self._engine.connect() as connection:
+            return [(day, value) for day, value in connection.execute(query)]
 
     # read-only queries for the daily fill and roll log (bot/daily_report.py)
 
