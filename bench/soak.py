@@ -25,9 +25,17 @@ noise hits both alike; on a machine with fewer than two free cores that slows bo
      in use and free-but-mapped (mallinfo2 over every arena, through ctypes): RSS growing
      while the first two stay flat is the C allocator's high-water mark or fragmentation
      (glibc's "free" grows) or live C memory (its "in use" grows), not objects kept alive.
+     It also holds the resident pages mapped from files (RssFile + RssShmem of
+     /proc/self/status: shared libraries' code as it is first run, SQLite's WAL index), which
+     count in RSS but were never allocated.
      Since the cost of a cycle may grow with what the run has accumulated, the seconds per
      cycle are fitted linearly over the run and integrated to project the wall time of the
-     issue's 100,000 cycles.
+     issue's 100,000 cycles. With the journal in a file the engine writes each day's fill and
+     roll log in a short-lived child process (bot/day_log_child.py), as the daemon does; the
+     daily close waits for it, so its run time (about 2.5 s of CPU a simulated day, mostly
+     Python's start-up and imports) counts in the cycle rate, and its memory does not count
+     in the soak's RSS: the row "child processes" gives the largest child's peak RSS and the
+     children's CPU time (getrusage RUSAGE_CHILDREN).
   2. Soak, baseline: the same loop with everything in RAM: the journal in an in-memory SQLite
      database (`sqlite://`) and no venue file. It is the fastest the same engine can go (no
      file I/O), and its RSS includes the journal's own rows, so its growth is an upper bound
@@ -54,7 +62,13 @@ INFO to a JSON-lines file in the temporary work directory, as the daemon's do (n
 The daily fill and roll log (config.reports) follows the config's default unless --reports /
 --no-reports says otherwise; it is written inside the work directory. --tracemalloc N prints
 the N source lines whose live allocations grew most between the warm-up and the end (it slows
-the run down and adds its own memory, so the figures of such a run are not the benchmark's).
+the run down and adds its own memory, so the figures of such a run are not the benchmark's);
+with --trace-frames K, the N call stacks of K frames instead (who allocated what stays alive).
+--without BOUND[,BOUND] switches memory bounds off in the soak child only, to measure what
+each buys on the same code: report-child (the daily log in a worker thread of the daemon, as
+before), sqlite-cache (SQLite's default 2 MB page cache per connection to the journal and to
+the venue's file instead of 512 KiB), venue-window (the simulated venue keeps its whole
+history in memory instead of the last week).
 
   5. Chart memory (--charts N, default 0: skipped): the daily report's equity chart
      (bot.report_charts.equity_chart_png) rendered N times in a worker thread, as the engine
@@ -76,6 +90,7 @@ import ctypes
 import itertools
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -113,6 +128,13 @@ SAMPLE_ROWS = 12
 CHART_WARMUP = 10  # charts rendered before the growth is measured
 TARGET_CHART_GROWTH_MB = 5.0
 CHART_SEED = 20240601
+SQLITE_DEFAULT_CACHE = -2000  # SQLite's own default page cache: 2,000 KiB per connection
+WITHOUT = {  # --without: the memory bounds a soak can switch off, to measure what each buys
+    "report-child": "the daily log in the daemon's process (a worker thread), not in a child",
+    "sqlite-cache": "SQLite's default page cache (2 MB) per journal and venue file connection, "
+    "not 512 KiB",
+    "venue-window": "the simulated venue keeps its whole history in memory, not the last week",
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,6 +165,25 @@ def rss_mb(pid: int | None = None) -> float:
             pass
         return float("nan")
     return float(psutil.Process(pid).memory_info().rss) / MB
+
+
+def rss_file_mb() -> float:
+    """Return this process's resident pages mapped from files (shared libraries, SQLite's
+    shared-memory index) in MB, from /proc/self/status (RssFile + RssShmem); NaN elsewhere.
+
+    RSS minus this is anonymous memory: the heaps. File pages grow as code paths are first
+    run; they are not memory the process allocated.
+    """
+    try:
+        status = Path("/proc/self/status").read_text().splitlines()
+    except OSError:
+        return float("nan")
+    fields = {k: v for k, _, v in (line.partition(":") for line in status)}
+    try:
+        kb = int(fields["RssFile"].split()[0]) + int(fields["RssShmem"].split()[0])
+    except (KeyError, ValueError, IndexError):
+        return float("nan")
+    return kb / 1024
 
 
 def sqlite_heap_mb() -> float:
@@ -234,6 +275,7 @@ class Sample:
     py_blocks: int  # memory blocks held by Python's allocators (sys.getallocatedblocks)
     malloc_used_mb: float = float("nan")  # glibc heap in use, all arenas + mmapped (mallinfo2)
     malloc_free_mb: float = float("nan")  # glibc heap free but still mapped (mallinfo2)
+    rss_file_mb: float = float("nan")  # resident pages mapped from files (RssFile + RssShmem)
 
 
 @dataclass(frozen=True)
@@ -246,6 +288,8 @@ class SoakRun:
     why_stopped: str
     samples: list[Sample]
     top_growth: list[str] = field(default_factory=list)
+    child_max_rss_mb: float = float("nan")  # the largest child process's peak (daily logs)
+    child_cpu_s: float = 0.0  # CPU time of all child processes (daily logs)
 
 
 @dataclass(frozen=True)
@@ -272,6 +316,8 @@ class SoakFigures:
     malloc_used_end: float
     malloc_free_start: float
     malloc_free_end: float
+    rss_file_start: float = float("nan")
+    rss_file_end: float = float("nan")
 
 
 @dataclass(frozen=True)
@@ -369,6 +415,8 @@ def soak_figures(run: SoakRun, warmup: int) -> SoakFigures | None:
         malloc_used_end=last.malloc_used_mb,
         malloc_free_start=first.malloc_free_mb,
         malloc_free_end=last.malloc_free_mb,
+        rss_file_start=first.rss_file_mb,
+        rss_file_end=last.rss_file_mb,
     )
 
 
@@ -413,6 +461,7 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
     config = child_config(work, opts.start, opts.journal, opts.reports)
     setup_logging(config.logging.level, config.logging.json_path, console=False)
     journal = Journal(config.database.url)
+    undo_memory_bounds(opts.without, journal)
     system = build_sim_system(
         config, journal, opts.start, pace=0.0, persist_venue=opts.journal == "file"
     )
@@ -437,6 +486,7 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
                 sys.getallocatedblocks(),
                 used,
                 free,
+                rss_file_mb(),
             )
         )
         s = samples[-1]
@@ -454,7 +504,7 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
         if cycles % opts.sample_every == 0 or cycles == opts.warmup:
             sample()
         if opts.tracemalloc and cycles == opts.warmup:
-            tracemalloc.start()
+            tracemalloc.start(opts.trace_frames)
             snapshots.append(tracemalloc.take_snapshot())
         if cycles >= opts.cycles:
             stop.set()
@@ -470,25 +520,71 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
     finally:
         if samples and samples[-1].cycles != system.engine.cycles:
             sample()
-        top = _top_growth(snapshots, opts.tracemalloc)
+        top = _top_growth(snapshots, opts.tracemalloc, opts.trace_frames)
         await system.engine.stop()
         journal.dispose()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return SoakRun(
-        label, rss_imports, rss_setup, system.engine.cycles, first_day, why, samples, top
+        label,
+        rss_imports,
+        rss_setup,
+        system.engine.cycles,
+        first_day,
+        why,
+        samples,
+        top,
+        children.ru_maxrss / 1024 if children.ru_maxrss else float("nan"),  # kB on Linux
+        children.ru_utime + children.ru_stime,
     )
 
 
-def _top_growth(snapshots: list[tracemalloc.Snapshot], count: int) -> list[str]:
-    """Return the `count` source lines whose live allocations grew most since the snapshot."""
+def undo_memory_bounds(without: list[str], journal: Any) -> None:
+    """Switch off, in this child only, the memory bounds named in --without (see WITHOUT)."""
+    if "report-child" in without:
+        import bot.day_log_child
+
+        bot.day_log_child.readable_by_a_child = lambda _url: False  # type: ignore[assignment]
+    if "sqlite-cache" in without:
+        from sqlalchemy import event
+
+        def default_cache(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute(f"PRAGMA cache_size={SQLITE_DEFAULT_CACHE}")
+
+        event.listen(journal.engine, "connect", default_cache)  # after the journal's pragmas
+        journal.engine.dispose()  # every connection from now on is a new one
+        import broker.sim.venue_store
+
+        broker.sim.venue_store.PAGE_CACHE_KIB = -SQLITE_DEFAULT_CACHE
+    if "venue-window" in without:
+        import broker.sim.exchange
+
+        broker.sim.exchange.HISTORY_KEPT = timedelta(days=365_000)
+
+
+def _top_growth(snapshots: list[tracemalloc.Snapshot], count: int, frames: int = 1) -> list[str]:
+    """Return the `count` source lines (with frames > 1: call stacks of `frames` frames, the
+    allocating line first) whose live allocations grew most since the snapshot."""
     if not snapshots or not count:
         return []
     end = tracemalloc.take_snapshot()
     tracemalloc.stop()
     ignore = [tracemalloc.Filter(False, tracemalloc.__file__)]
-    diffs = end.filter_traces(ignore).compare_to(snapshots[0].filter_traces(ignore), "lineno")
+    key = "lineno" if frames <= 1 else "traceback"
+    diffs = end.filter_traces(ignore).compare_to(snapshots[0].filter_traces(ignore), key)
     total = sum(d.size_diff for d in diffs) / MB
     blocks = sum(d.count_diff for d in diffs)
-    return [f"all lines: {total:+.2f} MB in {blocks:+,} blocks", *(str(d) for d in diffs[:count])]
+    lines = [f"all lines: {total:+.2f} MB in {blocks:+,} blocks"]
+    for diff in diffs[:count]:
+        if frames <= 1:
+            lines.append(str(diff))
+            continue
+        lines.append(
+            f"{diff.size_diff / 1024:+.1f} KiB in {diff.count_diff:+,} blocks "
+            f"(now {diff.size / 1024:.1f} KiB), allocated at (innermost first):"
+        )
+        stack = diff.traceback.format(most_recent_first=True)
+        lines += [f"    {frame.strip()}" for frame in stack if frame.startswith("  File")]
+    return lines
 
 
 def chart_child(opts: argparse.Namespace) -> ChartRun:
@@ -563,6 +659,8 @@ def start_soak(
         warmup=str(opts.warmup),
         sample_every=str(opts.sample_every),
         tracemalloc=str(opts.tracemalloc),
+        trace_frames=str(opts.trace_frames),
+        without=",".join(opts.without),
     )
     return subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, text=True)
 
@@ -738,6 +836,10 @@ def soak_table(runs: dict[str, SoakRun | str], warmup: int) -> None:
         run_row("stopped because", lambda r: r.why_stopped),
         run_row("RSS after imports", lambda r: f"{r.rss_imports_mb:.1f} MB"),
         run_row("RSS after set-up", lambda r: f"{r.rss_setup_mb:.1f} MB"),
+        run_row(
+            "child processes (daily logs): peak RSS, CPU",
+            lambda r: f"{r.child_max_rss_mb:.1f} MB, {r.child_cpu_s:,.0f} s",
+        ),
         row(f"RSS at start (after {warmup:,} cycles)", lambda r, f: f"{f.rss_start:.1f} MB"),
         row(
             "RSS at end",
@@ -768,6 +870,10 @@ def soak_table(runs: dict[str, SoakRun | str], warmup: int) -> None:
         row(
             "Python allocator blocks start -> end",
             lambda r, f: f"{f.blocks_start / 1e6:.3f}M -> {f.blocks_end / 1e6:.3f}M",
+        ),
+        row(
+            "file-backed RSS start -> end",
+            lambda r, f: f"{f.rss_file_start:.1f} -> {f.rss_file_end:.1f} MB",
         ),
         row(
             "C heap in use / free start -> end",
@@ -814,7 +920,7 @@ def samples_table(runs: dict[str, SoakRun | str]) -> None:
             cells.append(
                 f"{s.day}  {s.rss_mb:6.1f} MB  (SQLite {s.sqlite_mb:5.1f} MB, "
                 f"{s.py_blocks / 1e6:.2f}M blocks, C heap {s.malloc_used_mb:5.1f} used "
-                f"{s.malloc_free_mb:5.1f} free)  {rate:6.1f} cycles/s"
+                f"{s.malloc_free_mb:5.1f} free, files {s.rss_file_mb:5.1f})  {rate:6.1f} cycles/s"
             )
         rows.append(cells)
     print_table(
@@ -931,6 +1037,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--tracemalloc", type=int, default=0, metavar="N")
     parser.add_argument(
+        "--trace-frames",
+        type=int,
+        default=1,
+        metavar="K",
+        help="with --tracemalloc: group by call stacks of K frames instead of source lines",
+    )
+    parser.add_argument(
         "--charts",
         type=int,
         default=0,
@@ -943,6 +1056,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--child", choices=["soak", "idle-daemon", "idle-bare", "charts"], help=argparse.SUPPRESS
     )
+    parser.add_argument(
+        "--without",
+        type=lambda text: [w for w in text.split(",") if w],
+        default=[],
+        metavar="BOUND[,BOUND]",
+        help="switch memory bounds off, to measure what each buys: " + ", ".join(WITHOUT),
+    )
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument(
         "--journal", choices=["file", "memory"], default="file", help=argparse.SUPPRESS
@@ -952,6 +1072,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error(
             "--cycles and --sample-every must be positive, --warmup and --charts non-negative"
         )
+    unknown = set(opts.without) - set(WITHOUT)
+    if unknown:
+        parser.error(f"--without: unknown {sorted(unknown)}; known: {', '.join(WITHOUT)}")
     if not 0 <= opts.idle_seconds <= MAX_IDLE_SECONDS:
         parser.error(f"--idle-seconds must be in [0, {MAX_IDLE_SECONDS:.0f}]")
     if opts.baseline_cycles is None:
@@ -982,6 +1105,8 @@ def main(argv: list[str] | None = None) -> int:
         f"cycles ({rss_source()}); idle CPU over {opts.idle_seconds:.0f} s"
     )
     print(f"python {sys.version.split()[0]}; numpy {np.__version__}; {os.cpu_count()} CPUs")
+    for bound in opts.without:
+        print(f"WITHOUT {bound}: {WITHOUT[bound]}")
     with tempfile.TemporaryDirectory(prefix="alvh-soak-") as tmp:
         root = Path(tmp)
         soaks = run_soaks(opts, root)

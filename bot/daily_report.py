@@ -1,5 +1,8 @@
 """The daily fill and roll log: `reports/YYYY-MM-DD/` with fills.csv, rolls.csv, summary.md and
 equity.png, written after the daily close and rebuilt for any day by `alvh report --date D`.
+The daemon writes it in a short-lived child process when its journal is a file
+(bot/day_log_child.py: the chart's matplotlib and the reads of the whole history never enter
+the daemon's memory), in a worker thread when the journal is in memory (replay).
 
 Modeling choices:
 - A day is the America/New_York calendar day [00:00, 24:00) ET; the journal stores UTC and every
@@ -43,11 +46,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import structlog
 
-from bot.config import AppConfig
 from broker.calendar import NY
 from broker.contracts import OptionContract
 from broker.orders import Leg
@@ -66,6 +68,9 @@ from storage.journal import (
     LinkedFill,
 )
 from strategies.signals.macro_calendar import MacroEvent, next_events, parse_macro_events
+
+if TYPE_CHECKING:  # the report's child process never needs the config's models
+    from bot.config import AppConfig
 
 log = structlog.get_logger("alvh.daily_report")
 

@@ -19,7 +19,7 @@ import structlog
 
 from bot.clock import Clock
 from bot.config import AppConfig
-from bot.daily_report import write_day_log_safely
+from bot.day_log_child import write_day_log_off_the_loop
 from bot.executor import Executor, Outcome
 from bot.hedge_context import (
     hedge_state,
@@ -39,7 +39,7 @@ from broker.market import MarketSnapshot
 from broker.orders import Order
 from broker.paper_guard import ensure_paper
 from broker.protocol import Broker
-from broker.structures import Intent, IntentKind, PositionGreeks
+from broker.structures import Intent, IntentKind, Structure
 from storage import commands, hedge_snapshots
 from storage.commands import RuntimeState
 from storage.hedge_snapshots import HedgeSnapshot
@@ -85,8 +85,8 @@ class TradingEngine:
         self.signals: Signals | None = None  # the signals job's result (computed on demand)
         self.calendar = default_calendar()
         self.marks_every = timedelta(0)  # replay thins mark writes (bot/replay.py)
-        self._marks: dict[int, tuple[float, PositionGreeks]] = {}
-        self._marks_at: datetime | None = None
+        # the last cycle's structures and quotes, valued only when written (`_flush_marks`)
+        self._pending_marks: tuple[tuple[Structure, ...], MarketSnapshot] | None = None
         self._marks_written: datetime | None = None
         # (day, previous close's net liquidation, last rebalance): read once per day
         self._day: tuple[date, float | None, HedgeSnapshot | None] | None = None
@@ -264,27 +264,27 @@ class TradingEngine:
     def _record_marks(self, state: PortfolioState, snapshot: MarketSnapshot) -> None:
         """Journal the structures' marks and greeks (at most every `marks_every` of venue time:
         marks are observations, not facts, so a replay may thin them; the close flushes)."""
-        quotes = snapshot.leg_quotes
-        priced = [s for s in state.structures if not leg_problems(s.legs, quotes)]
-        self._marks = {
-            s.id: (
-                net_mid(s.legs, quotes),
-                position_greeks(s.legs, s.quantity, s.multiplier, quotes),
-            )
-            for s in priced
-        }
-        self._marks_at = snapshot.time
+        self._pending_marks = (state.structures, snapshot)
         last = self._marks_written
         if last is None or snapshot.time - last >= self.marks_every:
             self._flush_marks()
 
     def _flush_marks(self) -> None:
-        if self._marks and self._marks_at is not None:
-            marks = {sid: mark for sid, (mark, _) in self._marks.items()}
-            greeks = {sid: g for sid, (_, g) in self._marks.items()}
-            self.journal.record_marks(marks, self._marks_at, greeks)
-            self._marks_written = self._marks_at
-        self._marks.clear()
+        """Write the last cycle's marks: each priced structure's net mid and position greeks."""
+        if self._pending_marks is None:
+            return
+        structures, snapshot = self._pending_marks
+        self._pending_marks = None
+        quotes = snapshot.leg_quotes
+        priced = [s for s in structures if not leg_problems(s.legs, quotes)]
+        if not priced:
+            return
+        marks = {s.id: net_mid(s.legs, quotes) for s in priced}
+        greeks = {
+            s.id: position_greeks(s.legs, s.quantity, s.multiplier, quotes) for s in priced
+        }
+        self.journal.record_marks(marks, snapshot.time, greeks)
+        self._marks_written = snapshot.time
 
     async def _daily_close(self) -> None:
         self._flush_marks()
@@ -299,5 +299,6 @@ class TradingEngine:
             margin=round(account.maintenance_margin, 2),
         )
         if self.config.reports.enabled:  # never raises: a failed report is logged, trading goes on
+            # in a child process (a file journal), under the job lock: bot/day_log_child.py
             reports_dir = Path(self.config.reports.dir)
-            await asyncio.to_thread(write_day_log_safely, self.journal, day, reports_dir)
+            await write_day_log_off_the_loop(self.journal, day, reports_dir)

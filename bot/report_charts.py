@@ -15,7 +15,11 @@ there. So after each chart ``release_chart_memory`` runs a full ``gc.collect()``
 goes at once; about 0.1 s in the daemon, once a day) and then glibc's ``malloc_trim(0)``
 through ctypes, which hands every free page of every malloc arena back to the kernel. With
 both, RSS stays within a few MB of the first chart (bench/README.md, soak section). On a libc
-without ``malloc_trim`` (musl, macOS, Windows) only the collection runs.
+without ``malloc_trim`` (musl, macOS, Windows) only the collection runs. The daemon draws
+its chart in a short-lived child process when its journal is a file (bot/day_log_child.py),
+so matplotlib is never imported there; the release matters where the chart is drawn in a
+long-lived process: a replay writing daily logs (in-memory journal) and `bench/soak.py
+--charts`.
 """
 
 from __future__ import annotations

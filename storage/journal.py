@@ -146,6 +146,14 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         # In WAL mode NORMAL never corrupts and survives a process crash (kill -9); only an
         # OS crash or power loss may drop the last commits, which reconcile recovers.
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Memory: each pooled connection keeps its own page cache, filled up to cache_size as
+        # the journal grows (2 MB by default: 10 MB over five connections in a daemon that runs
+        # for months). The daemon's queries read recent rows through indexes, and the OS
+        # caches the file anyway, so 512 KiB per connection is enough; no memory-mapped I/O
+        # (its pages would count in the daemon's RSS). An in-memory journal keeps every page
+        # whatever the cache size (the pages are the database).
+        cursor.execute("PRAGMA cache_size=-512")  # KiB
+        cursor.execute("PRAGMA mmap_size=0")
     finally:
         cursor.close()
 

@@ -15,6 +15,9 @@ Matching (documented in docs/market-model.md):
   initial margin. Futures are marked to market without moving cash until they close.
 - With a VenueStore the account lives in its own file and is saved before each answer, so a
   restarted daemon finds the same account, positions, orders and executions.
+- Memory: the venue holds the last `HISTORY_KEPT` (7 days of its clock) of executions,
+  settlements and finished orders, and forgets older ones once a day (venue_state.py); with a
+  file, what it forgot is read back from the file when asked for, so every answer is the same.
 """
 
 from __future__ import annotations
@@ -32,12 +35,20 @@ from broker.orders import Fill, Leg, Order, OrderState, OrderStatus, Side
 from broker.sim.fees import FeeSchedule
 from broker.sim.listings import Product, product_of
 from broker.sim.market import SimMarket
-from broker.sim.venue_state import Held, Holding, Settlement, VenueState, WorkingOrder
+from broker.sim.venue_state import (
+    HISTORY_KEPT,
+    Held,
+    Holding,
+    Settlement,
+    VenueState,
+    WorkingOrder,
+)
 from broker.sim.venue_store import VenueFileError, VenueStore
 
 PRICE_EPSILON = 1e-9
 COMBO_TICK = 0.05
 SAVE_CLOCK_EVERY = timedelta(minutes=15)
+FORGET_EVERY = timedelta(days=1)  # of the venue's clock
 DEFAULT_FUTURE_MARGIN = 8000.0
 
 
@@ -59,7 +70,7 @@ class SimExchange:
         self.fees = fees or FeeSchedule()
         self.future_initial_margin = future_initial_margin
         self.store = store
-        loaded = store.load() if store is not None else None
+        loaded = store.load(HISTORY_KEPT) if store is not None else None
         if loaded is not None and loaded.account_id != account_id:
             raise VenueFileError(
                 f"{store.path if store else ''} holds paper account {loaded.account_id}, "
@@ -71,6 +82,11 @@ class SimExchange:
         self._live = {ref for ref, w in self.state.orders.items() if w.is_live}
         self._dirty = False
         self._saved_clock = self.state.clock
+        # history before this instant may be only in the file (None: all of it is in memory)
+        saved = self.state.clock
+        self._forgot_before: datetime | None = (
+            None if loaded is None or saved is None else saved - HISTORY_KEPT
+        )
         self._connected = False
         self._closed = False
 
@@ -118,7 +134,10 @@ class SimExchange:
 
     def _commit(self) -> None:
         """Save what changed (and the clock now and then) before answering."""
-        if self.store is None:
+        if self.store is None:  # nothing to save
+            self._changed.clear()
+            self._dirty = False
+            self._forget_old_history()
             return
         clock = self.state.clock
         clock_due = clock is not None and (
@@ -130,6 +149,36 @@ class SimExchange:
         self._changed.clear()
         self._dirty = False
         self._saved_clock = clock
+        self._forget_old_history()
+
+    def _forget_old_history(self) -> None:
+        """Once a day, drop from memory the history older than HISTORY_KEPT (saved already)."""
+        clock = self.state.clock
+        if clock is None:
+            return
+        cutoff = clock - HISTORY_KEPT
+        if self._forgot_before is not None and cutoff - self._forgot_before < FORGET_EVERY:
+            return
+        self.state.forget_before(cutoff, keep=self._changed)
+        self._forgot_before = cutoff
+
+    def _touch(self, working: WorkingOrder, now: datetime) -> None:
+        """Note a change of the order: saved at the next commit, held in memory a window on."""
+        working.updated_at = now
+        self._changed.add(working.order.ref)
+
+    def _order(self, ref: str) -> WorkingOrder | None:
+        """Return the order `ref`: from memory, else (one forgotten) from the venue file."""
+        working = self.state.orders.get(ref)
+        if working is None and self.store is not None and self._forgot_before is not None:
+            working = self.store.order(ref)
+        return working
+
+    def _known_order(self, ref: str) -> WorkingOrder:
+        working = self._order(ref)
+        if working is None:
+            raise KeyError(ref)
+        return working
 
     # -- market data -----------------------------------------------------------------------
     async def index_quote(self, index: IndexContract) -> Quote:
@@ -237,15 +286,16 @@ class SimExchange:
     # -- orders ----------------------------------------------------------------------------
     async def place_order(self, order: Order) -> OrderState:
         now = self._advance()
-        if order.ref in self.state.orders:
+        known = self._order(order.ref)
+        if known is not None:
             self._commit()
-            return self.state.orders[order.ref].state()  # the same reference is never sent twice
+            return known.state()  # the same reference is never sent twice
         working = WorkingOrder(
             order, str(self.state.next_order_id), now, limit_price=order.limit_price
         )
         self.state.next_order_id += 1
         self.state.orders[order.ref] = working
-        self._changed.add(order.ref)
+        self._touch(working, now)
         problem = self._order_problem(order, now)
         if problem:
             working.status, working.message = OrderStatus.REJECTED, problem
@@ -272,27 +322,27 @@ class SimExchange:
 
     async def modify_order(self, ref: str, limit_price: float) -> OrderState:
         now = self._advance()
-        working = self.state.orders[ref]
+        working = self._known_order(ref)
         if working.is_live and math.isfinite(limit_price):
             working.limit_price = limit_price
-            self._changed.add(ref)
+            self._touch(working, now)
             self._try_fill(working, now)
         self._commit()
         return working.state()
 
     async def cancel_order(self, ref: str) -> OrderState:
-        self._advance()
-        working = self.state.orders[ref]
+        now = self._advance()
+        working = self._known_order(ref)
         if working.is_live:
             working.status = OrderStatus.CANCELLED
-            self._changed.add(ref)
+            self._touch(working, now)
         self._commit()
         return working.state()
 
     async def order_state(self, ref: str) -> OrderState | None:
         self._advance()
         self._commit()
-        working = self.state.orders.get(ref)
+        working = self._order(ref)
         return working.state() if working else None
 
     async def open_orders(self) -> list[OrderState]:
@@ -301,9 +351,19 @@ class SimExchange:
         return [w.state() for w in self.state.orders.values() if w.is_live]
 
     async def executions(self, since: datetime | None = None) -> list[Fill]:
+        """Return the executions at or after `since` (all when None), oldest first.
+
+        Older than the window held in memory, they come from the venue file; a venue without
+        a file answers with the window only (as IB answers only recent executions).
+        """
         self._advance()
         self._commit()
-        return [f for f in self.state.executions if since is None or f.time >= since]
+        in_memory = self._forgot_before is None or (
+            since is not None and since >= self._forgot_before
+        )
+        if in_memory or self.store is None:
+            return [f for f in self.state.executions if since is None or f.time >= since]
+        return self.store.executions_since(since)
 
     # -- matching --------------------------------------------------------------------------
     def _leg_quotes(self, legs: Sequence[Leg], now: datetime) -> list[Quote] | None:
@@ -342,7 +402,7 @@ class SimExchange:
             OrderStatus.FILLED if working.filled == order.quantity else OrderStatus.PARTIAL
         )
         working.last_match_at = now
-        self._changed.add(order.ref)
+        self._touch(working, now)
 
     def _execute(
         self, ref: str, contract: Held, signed_qty: int, price: float, now: datetime
@@ -351,8 +411,9 @@ class SimExchange:
         assert product is not None  # orders for unlisted products are rejected earlier
         quantity = abs(signed_qty)
         charge = self.fees.charge(product, quantity)
+        self.state.execution_count += 1
         fill = Fill(
-            exec_id=f"sim-{self.state.session}-{len(self.state.executions) + 1:06d}",
+            exec_id=f"sim-{self.state.session}-{self.state.execution_count:06d}",
             order_ref=ref,
             contract=contract,
             side=Side.BUY if signed_qty > 0 else Side.SELL,
@@ -387,6 +448,7 @@ class SimExchange:
                 price = _intrinsic(contract, settle)
                 self.state.cash += holding.quantity * contract.multiplier * price
             self.state.settlements.append(Settlement(now, contract, holding.quantity, price))
+            self.state.settlement_count += 1
             del self.state.holdings[key]
             self._dirty = True
         for ref in list(self._live):
@@ -396,7 +458,7 @@ class SimExchange:
             ):
                 working.status = OrderStatus.CANCELLED
                 working.message = "cancelled by the venue: a leg stopped trading"
-                self._changed.add(ref)
+                self._touch(working, now)
 
 
 def combo_natural(legs: Sequence[Leg], quotes: Sequence[Quote]) -> tuple[float, list[float]]:

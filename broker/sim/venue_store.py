@@ -5,6 +5,12 @@ previous or the new state, never a mix. Executions and settlements are append-on
 orders are upserted when they change; holdings and the account fields are rewritten (small).
 Rows hold JSON made by pydantic from the venue's dataclasses. The venue saves before it
 answers the bot, so the venue's record is never behind the bot's journal.
+
+The file keeps the whole history; the venue holds only a recent window of it in memory
+(venue_state.py). `load(recent)` reads just that window (executions and settlements newest
+first, until one is older than the window), and `executions_since` and `order` read older
+history on demand. The connection's page cache is kept small (512 KiB, not SQLite's 2 MB):
+the venue writes at the end of its tables and reads old history rarely.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ import fcntl
 import json
 import os
 import sqlite3
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -24,6 +30,7 @@ from broker.orders import Fill
 from broker.sim.venue_state import Holding, Settlement, VenueState, WorkingOrder
 
 FORMAT_VERSION = 1
+PAGE_CACHE_KIB = 512
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -35,6 +42,7 @@ CREATE TABLE IF NOT EXISTS settlements (seq INTEGER PRIMARY KEY, body TEXT NOT N
 """
 
 _TABLES = {"meta", "holdings", "orders", "executions", "settlements"}
+_Timed = TypeVar("_Timed", Fill, Settlement)
 _HOLDING = TypeAdapter(Holding)
 _ORDER = TypeAdapter(WorkingOrder)
 _FILL = TypeAdapter(Fill)
@@ -64,6 +72,7 @@ class VenueStore:
                 )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute(f"PRAGMA cache_size=-{PAGE_CACHE_KIB}")  # see the docstring
             self._db.executescript(_SCHEMA)
         except sqlite3.DatabaseError as exc:  # not SQLite, or SQLite of another kind
             self.close()
@@ -83,8 +92,12 @@ class VenueStore:
             os.close(self._lock_fd)  # closing the descriptor releases the flock
             self._lock_fd = -1
 
-    def load(self) -> VenueState | None:
-        """Return the saved state, or None when the file holds no account yet."""
+    def load(self, recent: timedelta | None = None) -> VenueState | None:
+        """Return the saved state, or None when the file holds no account yet.
+
+        With `recent`, only the history of that long before the saved clock: the executions
+        and settlements since then, and the orders live or active since then.
+        """
         meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
         if not meta:
             return None
@@ -103,22 +116,55 @@ class VenueStore:
             for (body,) in self._db.execute("SELECT body FROM holdings"):
                 holding = _HOLDING.validate_json(body)
                 state.holdings[holding.contract.key] = holding
+            cutoff = None if recent is None or state.clock is None else state.clock - recent
             for (body,) in self._db.execute("SELECT body FROM orders ORDER BY rowid"):
                 order = _ORDER.validate_json(body)
-                state.orders[order.order.ref] = order
-            state.executions = [
-                _FILL.validate_json(b)
-                for (b,) in self._db.execute("SELECT body FROM executions ORDER BY seq")
-            ]
-            state.settlements = [
-                _SETTLEMENT.validate_json(b)
-                for (b,) in self._db.execute("SELECT body FROM settlements ORDER BY seq")
-            ]
+                if cutoff is None or order.is_live or order.last_active >= cutoff:
+                    state.orders[order.order.ref] = order
+            state.executions = self._history_since("executions", _FILL, cutoff)
+            state.settlements = self._history_since("settlements", _SETTLEMENT, cutoff)
+            state.execution_count = self._count("executions")
+            state.settlement_count = self._count("settlements")
         except (KeyError, ValueError) as exc:
             raise VenueFileError(f"{self.path}: damaged venue file ({exc})") from exc
-        self._saved_executions = len(state.executions)
-        self._saved_settlements = len(state.settlements)
+        self._saved_executions = state.execution_count
+        self._saved_settlements = state.settlement_count
         return state
+
+    def executions_since(self, since: datetime | None) -> list[Fill]:
+        """Return the saved executions at or after `since` (all when None), oldest first."""
+        return self._history_since("executions", _FILL, since)
+
+    def order(self, ref: str) -> WorkingOrder | None:
+        """Return the saved order with reference `ref`, or None."""
+        row = self._db.execute("SELECT body FROM orders WHERE ref = ?", (ref,)).fetchone()
+        return None if row is None else _ORDER.validate_json(row[0])
+
+    def _history_since(
+        self, table: str, adapter: TypeAdapter[_Timed], since: datetime | None
+    ) -> list[_Timed]:
+        """Return the rows of an append-only history table from `since` on, oldest first.
+
+        Read newest first until an older row: the venue's clock never goes back, so the rows
+        are in time order and only the rows returned (and one more) are parsed.
+        """
+        assert table in _TABLES
+        cursor = self._db.execute(f"SELECT body FROM {table} ORDER BY seq DESC")
+        recent: list[_Timed] = []
+        try:
+            for (body,) in cursor:
+                item = adapter.validate_json(body)
+                if since is not None and item.time < since:
+                    break
+                recent.append(item)
+        finally:
+            cursor.close()  # an unfinished statement would hold a read snapshot
+        recent.reverse()
+        return recent
+
+    def _count(self, table: str) -> int:
+        assert table in _TABLES
+        return int(self._db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     def save(self, state: VenueState, changed_orders: set[str]) -> None:
         """Write what changed since the last save, in one transaction."""
@@ -143,12 +189,12 @@ class VenueStore:
                 "INSERT OR REPLACE INTO orders VALUES (?, ?)",
                 [(ref, _dump(_ORDER, state.orders[ref])) for ref in sorted(changed_orders)],
             )
-            new_fills = state.executions[self._saved_executions :]
+            new_fills = state.executions_after(self._saved_executions)
             db.executemany(
                 "INSERT INTO executions (exec_id, body) VALUES (?, ?)",
                 [(f.exec_id, _dump(_FILL, f)) for f in new_fills],
             )
-            new_settlements = state.settlements[self._saved_settlements :]
+            new_settlements = state.settlements_after(self._saved_settlements)
             db.executemany(
                 "INSERT INTO settlements (body) VALUES (?)",
                 [(_dump(_SETTLEMENT, s),) for s in new_settlements],
@@ -157,8 +203,8 @@ class VenueStore:
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        self._saved_executions = len(state.executions)
-        self._saved_settlements = len(state.settlements)
+        self._saved_executions = state.execution_count
+        self._saved_settlements = state.settlement_count
 
 
 def _lock_exclusively(path: Path) -> int:

@@ -7,10 +7,11 @@ import asyncio
 import csv
 import io
 import struct
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import pytest
 from configs import CONDORS_ONLY
@@ -35,6 +36,7 @@ from bot.daily_report import (
     write_day_log,
     write_day_log_safely,
 )
+from bot.day_log_child import DayLogRequest, write_day_log_in_child
 from bot.replay import replay
 from broker.account import AccountSnapshot
 from broker.calendar import NY
@@ -85,6 +87,7 @@ class Run:
     tmp: Path
     config: AppConfig
     toml: Path
+    logs: tuple[MutableMapping[str, Any], ...] = ()
 
     @property
     def reports(self) -> Path:
@@ -99,8 +102,9 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Run:
     """Three simulated days through the daemon, writing their logs at each 16:20 close."""
     tmp = tmp_path_factory.mktemp("daily")
     config = config_for(tmp)
-    assert asyncio.run(run_daemon(config, until=DAYS[-1])) == 0
-    return Run(tmp, config, toml_for(tmp))
+    with capture_logs() as logs:
+        assert asyncio.run(run_daemon(config, until=DAYS[-1])) == 0
+    return Run(tmp, config, toml_for(tmp), tuple(logs))
 
 
 def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
@@ -136,6 +140,26 @@ def test_each_trading_day_gets_a_folder_with_the_four_files_and_nothing_else(run
     for day in DAYS:
         folder = run.reports / day.isoformat()
         assert {p.name for p in folder.iterdir()} == FILES  # no temporary file left behind
+
+
+def test_the_daemon_logs_each_days_log_as_written_by_its_child_process(run: Run) -> None:
+    written = [e for e in run.logs if e["event"] == "daily log written"]
+    journal = run.journal()
+    try:
+        expected = [
+            {
+                "day": day.isoformat(),
+                "folder": str(run.reports / day.isoformat()),
+                "fills": len(journal_fills_on(journal, day)),
+                "intents": len(journal.intents_between(*day_bounds(day))),
+            }
+            for day in DAYS
+        ]
+    finally:
+        journal.dispose()
+    assert [{k: e[k] for k in ("day", "folder", "fills", "intents")} for e in written] == expected
+    assert expected[1]["fills"] == 4  # the Monday condor's legs
+    assert not [e for e in run.logs if e["event"] == "daily log not written"]
 
 
 def test_fills_csv_has_the_columns_and_one_row_per_journaled_fill_of_the_day(run: Run) -> None:
@@ -699,6 +723,25 @@ def test_a_rebuilt_earlier_day_ignores_the_snapshots_journaled_after_it(hedged: 
     assert tuesday is not None and tuesday.at == ny(TUE, 9, 40)
     wednesday = gather_day_log(hedged, WED).hedge  # the newest: read without the history
     assert wednesday is not None and (wednesday.at, wednesday.k) == (ny(WED, 10, 30), 1.21)
+
+
+async def test_the_child_process_writes_the_same_bytes_as_the_in_process_writer(
+    hedged: Journal, tmp_path: Path
+) -> None:
+    hedged.save_copy(tmp_path / "journal.sqlite")
+    url = f"sqlite:///{tmp_path / 'journal.sqlite'}"
+    for day in (MON, TUE):  # a condor opened, marked and hedged; then closed
+        by_child = await write_day_log_in_child(DayLogRequest(url, day, tmp_path / "child"))
+        in_process = write_day_log(hedged, day, tmp_path / "in-process")
+        assert by_child is not None
+        assert (by_child.fills, by_child.intents, by_child.has_equity) == (
+            in_process.fills,
+            in_process.intents,
+            in_process.has_equity,
+        )
+        for name in sorted(FILES):
+            child_bytes = (by_child.folder / name).read_bytes()
+            assert child_bytes == (in_process.folder / name).read_bytes(), (day, name)
 
 
 def test_the_days_last_rebalance_wins_over_a_later_signals_snapshot() -> None:
