@@ -32,10 +32,12 @@ noise hits both alike; on a machine with fewer than two free cores that slows bo
      cycle are fitted linearly over the run and integrated to project the wall time of the
      issue's 100,000 cycles. With the journal in a file the engine writes each day's fill and
      roll log in a short-lived child process (bot/day_log_child.py), as the daemon does; the
-     daily close waits for it, so its run time (about 2.5 s of CPU a simulated day, mostly
-     Python's start-up and imports) counts in the cycle rate, and its memory does not count
-     in the soak's RSS: the row "child processes" gives the largest child's peak RSS and the
-     children's CPU time (getrusage RUSAGE_CHILDREN).
+     daily close waits for it, so its run time (about 0.5-1 s of CPU a simulated day: the
+     children are forked from a fork server that imported the report's code once) counts in
+     the cycle rate, and its memory does not count in the soak's RSS: the row "daily-log
+     children" gives their count, their CPU time and the largest peak RSS as each child
+     reports them (pages shared with the server included), and the fork server's own RSS at
+     the end (a separate process that does no work and does not grow).
   2. Soak, baseline: the same loop with everything in RAM: the journal in an in-memory SQLite
      database (`sqlite://`) and no venue file. It is the fastest the same engine can go (no
      file I/O), and its RSS includes the journal's own rows, so its growth is an upper bound
@@ -90,7 +92,6 @@ import ctypes
 import itertools
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -288,8 +289,10 @@ class SoakRun:
     why_stopped: str
     samples: list[Sample]
     top_growth: list[str] = field(default_factory=list)
-    child_max_rss_mb: float = float("nan")  # the largest child process's peak (daily logs)
-    child_cpu_s: float = 0.0  # CPU time of all child processes (daily logs)
+    child_max_rss_mb: float = float("nan")  # the largest daily-log child's peak RSS
+    child_cpu_s: float = 0.0  # CPU time of all daily-log children
+    children: int = 0  # daily-log children run
+    server_rss_mb: float = float("nan")  # the fork server's RSS at the end
 
 
 @dataclass(frozen=True)
@@ -462,6 +465,7 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
     setup_logging(config.logging.level, config.logging.json_path, console=False)
     journal = Journal(config.database.url)
     undo_memory_bounds(opts.without, journal)
+    children = count_day_log_children()
     system = build_sim_system(
         config, journal, opts.start, pace=0.0, persist_venue=opts.journal == "file"
     )
@@ -521,9 +525,9 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
         if samples and samples[-1].cycles != system.engine.cycles:
             sample()
         top = _top_growth(snapshots, opts.tracemalloc, opts.trace_frames)
+        server_rss = fork_server_rss_mb()
         await system.engine.stop()
         journal.dispose()
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     return SoakRun(
         label,
         rss_imports,
@@ -533,9 +537,43 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
         why,
         samples,
         top,
-        children.ru_maxrss / 1024 if children.ru_maxrss else float("nan"),  # kB on Linux
-        children.ru_utime + children.ru_stime,
+        max((c.peak_rss_mb for c in children), default=float("nan")),
+        sum(c.cpu_seconds for c in children),
+        len(children),
+        server_rss,
     )
+
+
+def count_day_log_children() -> list[Any]:
+    """Collect what each daily-log child reports it cost (its CPU time and peak RSS): the
+    children come from a fork server, so getrusage(RUSAGE_CHILDREN) does not see them."""
+    import bot.day_log_child as day_log_child
+
+    costs: list[Any] = []
+    run_child = day_log_child.run_child
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        outcome = await run_child(*args, **kwargs)
+        if isinstance(outcome, day_log_child.ChildReport):
+            costs.append(outcome)
+        return outcome
+
+    day_log_child.run_child = counted  # type: ignore[assignment]
+    return costs
+
+
+def fork_server_rss_mb() -> float:
+    """Return the RSS of this process's multiprocessing fork server (NaN when none runs)."""
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me and "forkserver" in command:
+            return rss_mb(int(stat.parent.name))
+    return float("nan")
 
 
 def undo_memory_bounds(without: list[str], journal: Any) -> None:
@@ -837,8 +875,12 @@ def soak_table(runs: dict[str, SoakRun | str], warmup: int) -> None:
         run_row("RSS after imports", lambda r: f"{r.rss_imports_mb:.1f} MB"),
         run_row("RSS after set-up", lambda r: f"{r.rss_setup_mb:.1f} MB"),
         run_row(
-            "child processes (daily logs): peak RSS, CPU",
-            lambda r: f"{r.child_max_rss_mb:.1f} MB, {r.child_cpu_s:,.0f} s",
+            "daily-log children: count, CPU, peak RSS; fork server RSS",
+            lambda r: (
+                f"{r.children:,}, {r.child_cpu_s:,.0f} s "
+                f"({r.child_cpu_s / max(r.children, 1):.2f} s each), "
+                f"{r.child_max_rss_mb:.1f} MB; {r.server_rss_mb:.1f} MB"
+            ),
         ),
         row(f"RSS at start (after {warmup:,} cycles)", lambda r, f: f"{f.rss_start:.1f} MB"),
         row(

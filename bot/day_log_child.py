@@ -4,8 +4,16 @@ Why a child: drawing the equity chart imports matplotlib (about 28 MB that a dae
 back) and each report reads the journal's whole history (equity curve, realized P&L), which
 fills SQLite's page caches and leaves high-water marks in the C heap. A child that writes the
 day's folder and exits takes all of that with it: the daemon's memory stays flat over months
-(bench/soak.py). The price is a Python start-up per day: about 2.5 s of CPU, 1.5 s of it
-imports, and a peak of 160 MB for those seconds, once a day.
+(bench/soak.py).
+
+Why a fork server: a fresh interpreter per report paid Python's start-up and the report's
+imports (pandas, matplotlib, SQLModel, the exchange calendars) every day: about 2.5 s of CPU,
+1.5 s of it imports. The children now come from multiprocessing's fork server, a process the
+daemon starts at its first report that imports this module (and so the report's code) once
+and then only forks: a child costs the report's own work (about 0.5-1 s) and nothing more.
+The server is a separate process holding those imports (about 130 MB of RSS, shared with each
+child until written); it does no work of its own, so it does not grow, and it exits with the
+daemon (even a killed one: it watches a pipe the daemon holds).
 
 Modeling choices:
 - Only a journal that another process can open is written by a child: a SQLite file (or a
@@ -14,37 +22,41 @@ Modeling choices:
   worker thread, exactly as before (`write_day_log_safely`).
 - The child calls the same `write_day_log` as `alvh report --date D`, on a journal it opens
   itself, so the files are byte for byte those an in-process writer makes. It never reads the
-  config file: the daemon hands it the settings it needs in a JSON request on its stdin (the
-  journal's URL, password included, which therefore never shows in the process list; the
-  day; the reports folder as the config gives it; the macro events file). It inherits the
-  daemon's working directory, so relative paths mean the same in both, and its environment,
-  with the project's root put first on PYTHONPATH.
-- It answers with one JSON line on stdout: the folder and the counts the daemon logs, or the
-  error and its traceback (exit code 1). The daemon logs "daily log written" or "daily log
-  not written" with the same fields as `write_day_log_safely` (day, folder, fills and
-  intents; or day, folder and error, plus the child's traceback as `exception`).
-- The daemon waits for the child without blocking its event loop (asyncio subprocess) and at
-  most `CHILD_TIMEOUT` seconds; a child still running then is killed, and one cancelled
-  (the daemon stopping) is killed too, so no child outlives its daemon. A child that fails,
-  times out or cannot start never stops trading: the day is logged as not written and can be
-  rebuilt with `alvh report --date D`.
+  config file: the daemon hands it a `DayLogRequest` (the journal's URL, password included,
+  which is passed through a pipe and so never shows in the process list; the day; the reports
+  folder as the config gives it; the macro events file). It runs in the daemon's working
+  directory with the daemon's environment and import path (the server was started with them),
+  so relative paths mean the same in both (the child moves to the daemon's folder of the
+  moment).
+- It answers through a pipe: the folder and the counts the daemon logs, or the error and its
+  traceback, plus its own CPU seconds and peak RSS. The daemon logs "daily log written" or
+  "daily log not written" with the fields of `write_day_log_safely` (day, folder, fills and
+  intents; or day, folder and error, plus the child's traceback as `exception`) and the
+  child's cost (`child_cpu_s`, `child_peak_rss_mb`). A child that dies without answering (a
+  crash in C, a kill) is reported with its exit code; what it printed went to the daemon's
+  stderr.
+- The daemon waits for the child without blocking its event loop (the answer pipe is watched
+  by the loop) and at most `CHILD_TIMEOUT` seconds, start-up included; a child still running
+  then is killed, and one cancelled (the daemon stopping) is killed too, so no child outlives
+  its daemon. A child that fails, times out or cannot start never stops trading: the day is
+  logged as not written and can be rebuilt with `alvh report --date D`.
 - The engine awaits the child inside its daily close job, under the job lock: two reports
   never run at once (for the same day or not) and no other job or command writes to the
-  journal while the child reads it. The next job waits for the child's start-up and the
-  report (2-3 s; in the daemon the next job after the 16:20 close is the next morning's), or
-  at most `CHILD_TIMEOUT` when the child hangs.
+  journal while the child reads it. The first report also waits for the server's imports
+  (2-3 s, once per daemon).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import multiprocessing
 import os
-import sys
+import resource
 import traceback
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
+from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +69,14 @@ from storage.journal import Journal
 log = structlog.get_logger("alvh.daily_report")
 
 CHILD_MODULE = "bot.day_log_child"
-CHILD_TIMEOUT = 60.0  # seconds; a report takes 2.5-3 s in a child, start-up included
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-STDERR_TAIL = 4_000  # characters of a crashed child's stderr kept for the log
+PRELOADED = (CHILD_MODULE, "bot.report_charts")  # what the fork server imports, once
+CHILD_TIMEOUT = 60.0  # seconds; a report takes about 1 s in a child, 3-4 s for the first one
+KILLED_CHILD_REAPED_WITHIN = 5.0  # seconds
+
+FORK_SERVER = multiprocessing.get_context("forkserver")
+FORK_SERVER.set_forkserver_preload(list(PRELOADED))
+
+Work = Callable[["DayLogRequest"], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -70,26 +87,16 @@ class DayLogRequest:
     day: date
     reports_dir: Path
     macro_events_csv: Path = MACRO_EVENTS_CSV
+    cwd: str = field(default_factory=os.getcwd)  # the daemon's: relative paths mean the same
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "url": self.url,
-                "day": self.day.isoformat(),
-                "reports_dir": str(self.reports_dir),
-                "macro_events_csv": str(self.macro_events_csv),
-            }
-        )
 
-    @classmethod
-    def from_json(cls, text: str) -> DayLogRequest:
-        raw = json.loads(text)
-        return cls(
-            raw["url"],
-            date.fromisoformat(raw["day"]),
-            Path(raw["reports_dir"]),
-            Path(raw["macro_events_csv"]),
-        )
+@dataclass(frozen=True)
+class ChildReport:
+    """What a child wrote, and what it cost."""
+
+    written: WrittenDayLog
+    cpu_seconds: float
+    peak_rss_mb: float
 
 
 @dataclass(frozen=True)
@@ -124,10 +131,10 @@ async def write_day_log_off_the_loop(
 
 
 async def write_day_log_in_child(
-    request: DayLogRequest, timeout: float = CHILD_TIMEOUT, python: str = sys.executable
+    request: DayLogRequest, timeout: float = CHILD_TIMEOUT
 ) -> WrittenDayLog | None:
     """Run the child for `request`, wait at most `timeout` seconds, log the outcome."""
-    outcome = await run_child(request, timeout, python)
+    outcome = await run_child(request, timeout)
     day, folder = request.day.isoformat(), request.reports_dir / request.day.isoformat()
     if isinstance(outcome, ChildFailure):
         log.error(
@@ -138,73 +145,111 @@ async def write_day_log_in_child(
             exception=outcome.traceback,
         )
         return None
+    written = outcome.written
     log.info(
         "daily log written",
         day=day,
-        folder=str(outcome.folder),
-        fills=outcome.fills,
-        intents=outcome.intents,
+        folder=str(written.folder),
+        fills=written.fills,
+        intents=written.intents,
+        child_cpu_s=round(outcome.cpu_seconds, 3),
+        child_peak_rss_mb=round(outcome.peak_rss_mb, 1),
     )
-    return outcome
+    return written
 
 
 async def run_child(
-    request: DayLogRequest, timeout: float, python: str = sys.executable
-) -> WrittenDayLog | ChildFailure:
-    """Start the child, send it the request, and return what it wrote or why it did not."""
+    request: DayLogRequest, timeout: float, work: Work | None = None
+) -> ChildReport | ChildFailure:
+    """Fork a child from the server, have it do `work` (the day's log), and return its answer.
+
+    `work` runs in the child; it must be importable by name (a module-level function).
+    """
+    receiving, sending = FORK_SERVER.Pipe(duplex=False)
+    process = FORK_SERVER.Process(
+        target=serve, args=(work or answer_request, request, sending), name="alvh-day-log"
+    )
     try:
-        process = await asyncio.create_subprocess_exec(
-            python,
-            "-m",
-            CHILD_MODULE,
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-            env=child_environment(os.environ),
-        )
-    except OSError as exc:
-        return ChildFailure(f"the report process did not start: {type(exc).__name__}: {exc}")
-    try:
-        out, err = await asyncio.wait_for(process.communicate(request.to_json().encode()), timeout)
-    except TimeoutError:
-        return ChildFailure(f"the report process did not finish within {timeout:g} s (killed)")
+        try:
+            await _start(process)
+        except (OSError, RuntimeError, ValueError) as exc:
+            return ChildFailure(f"the report process did not start: {type(exc).__name__}: {exc}")
+        finally:
+            sending.close()  # the child's copy only: EOF on `receiving` once the child is gone
+        try:
+            await asyncio.wait_for(_readable(receiving), timeout)
+        except TimeoutError:
+            return ChildFailure(f"the report process did not finish within {timeout:g} s (killed)")
+        return await _answer(receiving, process)
     finally:
-        if process.returncode is None:  # timed out, or the daemon is stopping (cancelled)
-            process.kill()
-            await process.wait()
-    return parse_answer(out.decode(errors="replace"), err.decode(errors="replace"), process)
+        await _reap(process)
+        receiving.close()
 
 
-def parse_answer(
-    out: str, err: str, process: asyncio.subprocess.Process
-) -> WrittenDayLog | ChildFailure:
-    """Read the child's last stdout line: the written log, or the child's own error."""
-    lines = out.strip().splitlines()
+async def _start(process: multiprocessing.process.BaseProcess) -> None:
+    """Start `process` in a worker thread (the server answers with the pid once it has forked,
+    which the first time waits for its imports); if cancelled meanwhile, the start completes
+    and the `finally` of the caller kills the child."""
+    starting = asyncio.ensure_future(asyncio.to_thread(process.start))
     try:
-        answer: dict[str, Any] = json.loads(lines[-1])
-        if answer["written"]:
-            return WrittenDayLog(
-                Path(answer["folder"]),
-                int(answer["fills"]),
-                int(answer["intents"]),
-                int(answer["rolls"]),
-                bool(answer["has_equity"]),
-            )
+        await asyncio.shield(starting)
+    except asyncio.CancelledError:
+        await asyncio.wait([starting])
+        raise
+
+
+async def _readable(connection: Connection) -> None:
+    """Return once `connection` has an answer or its other end is closed (the child is gone)."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+    fd = connection.fileno()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(fd, wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(fd)
+
+
+async def _answer(
+    receiving: Connection, process: multiprocessing.process.BaseProcess
+) -> ChildReport | ChildFailure:
+    """Read the child's answer; a child gone without one is reported with its exit code."""
+    try:
+        answer: dict[str, Any] = receiving.recv()
+    except EOFError:
+        await asyncio.to_thread(process.join, KILLED_CHILD_REAPED_WITHIN)
+        return ChildFailure(f"the report process exited with code {process.exitcode}")
+    if not answer["written"]:
         return ChildFailure(str(answer["error"]), str(answer["traceback"]))
-    except (IndexError, KeyError, TypeError, ValueError):
-        tail = err[-STDERR_TAIL:] or None
-        return ChildFailure(f"the report process exited with code {process.returncode}", tail)
+    return ChildReport(answer["log"], float(answer["cpu_seconds"]), float(answer["peak_rss_mb"]))
 
 
-def child_environment(parent: Mapping[str, str]) -> dict[str, str]:
-    """Return the daemon's environment with the project's root first on PYTHONPATH."""
-    env = dict(parent)
-    paths = [str(PROJECT_ROOT), *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env["PYTHONPATH"] = os.pathsep.join(paths)
-    return env
+async def _reap(process: multiprocessing.process.BaseProcess) -> None:
+    """Kill the child if it still runs (timed out, or the daemon is stopping) and reap it."""
+    if process.pid is None:  # never started
+        return
+    if process.exitcode is None:
+        process.kill()
+    await asyncio.shield(asyncio.to_thread(process.join, KILLED_CHILD_REAPED_WITHIN))
 
 
 # the child
+
+
+def serve(work: Work, request: DayLogRequest, sending: Connection) -> None:
+    """The child's body: do `work` in the daemon's folder, add what it cost, send the answer."""
+    os.chdir(request.cwd)  # the server's folder is the one the daemon had at the first report
+    answer = work(request)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    answer["cpu_seconds"] = usage.ru_utime + usage.ru_stime
+    answer["peak_rss_mb"] = usage.ru_maxrss / 1024  # kB on Linux
+    sending.send(answer)
+    sending.close()
 
 
 def answer_request(request: DayLogRequest) -> dict[str, Any]:
@@ -223,22 +268,4 @@ def answer_request(request: DayLogRequest) -> dict[str, Any]:
             "error": f"{type(exc).__name__}: {exc}",
             "traceback": traceback.format_exc(),
         }
-    return {
-        "written": True,
-        "folder": str(written.folder),
-        "fills": written.fills,
-        "intents": written.intents,
-        "rolls": written.rolls,
-        "has_equity": written.has_equity,
-    }
-
-
-def main() -> int:
-    """Read one request from stdin, write the day's log, print the answer as one JSON line."""
-    answer = answer_request(DayLogRequest.from_json(sys.stdin.read()))
-    print(json.dumps(answer), flush=True)
-    return 0 if answer["written"] else 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return {"written": True, "log": written}

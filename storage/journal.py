@@ -591,9 +591,21 @@ class Journal:
 
     def greeks_held_at(self, at: datetime) -> dict[int, PositionGreeks]:
         """Return the greeks of the last mark journaled before `at`, per structure that has them."""
+        last = (
+            select(col(MarkRow.structure_id), func.max(MarkRow.marked_at).label("marked_at"))
+            .where(col(MarkRow.marked_at) < at)
+            .group_by(col(MarkRow.structure_id))
+            .subquery()
+        )  # only each structure's last mark is read, not the whole history
         with self._transaction() as session:
             rows = session.exec(
-                select(MarkRow).where(col(MarkRow.marked_at) < at).order_by(col(MarkRow.marked_at))
+                select(MarkRow)
+                .join(
+                    last,
+                    (col(MarkRow.structure_id) == last.c.structure_id)
+                    & (col(MarkRow.marked_at) == last.c.marked_at),
+                )
+                .order_by(col(MarkRow.marked_at), col(MarkRow.id))
             ).all()
             latest = {r.structure_id: r for r in rows}  # later rows replace earlier ones
             return {sid: g for sid, r in latest.items() if (g := _greeks_of(r)) is not None}
@@ -637,13 +649,19 @@ class Journal:
             ).one()
             return float(total or 0.0)
 
-    def closed_structures(self) -> list[ClosedStructure]:
-        """Return (structure, closed_at, close_price, reason, realized_pnl), oldest close first."""
+    def closed_structures(
+        self, start: datetime | None = None, end: datetime | None = None
+    ) -> list[ClosedStructure]:
+        """Return (structure, closed_at, close_price, reason, realized_pnl), oldest close first:
+        all of them, or those closed in [start, end)."""
+        query = select(StructureRow).where(StructureRow.status == StructureStatus.CLOSED.value)
+        if start is not None:
+            query = query.where(col(StructureRow.closed_at) >= start)
+        if end is not None:
+            query = query.where(col(StructureRow.closed_at) < end)
         with self._transaction() as session:
             rows = session.exec(
-                select(StructureRow)
-                .where(StructureRow.status == StructureStatus.CLOSED.value)
-                .order_by(col(StructureRow.closed_at), col(StructureRow.id))
+                query.order_by(col(StructureRow.closed_at), col(StructureRow.id))
             ).all()
             structures = _structures(session, rows)
             result: list[ClosedStructure] = []
@@ -795,7 +813,7 @@ class Journal:
 
     def structures_closed_between(self, start: datetime, end: datetime) -> list[ClosedStructure]:
         """Return the structures closed in [start, end) as `closed_structures` does."""
-        return [closed for closed in self.closed_structures() if start <= closed[1] < end]
+        return self.closed_structures(start, end)
 
     def realized_pnl_before(self, at: datetime) -> float:
         """Return the realized P&L summed over structures closed before `at`."""

@@ -4,13 +4,12 @@ the daemon does when the child fails, hangs, cannot start or is cancelled."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import stat
-import subprocess
-import sys
+import pickle
+import time
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -19,12 +18,11 @@ from structlog.testing import capture_logs
 
 from bot.daily_report import FILLS_COLUMNS, MACRO_EVENTS_CSV, WrittenDayLog
 from bot.day_log_child import (
-    CHILD_MODULE,
-    PROJECT_ROOT,
+    FORK_SERVER,
     ChildFailure,
+    ChildReport,
     DayLogRequest,
     answer_request,
-    child_environment,
     readable_by_a_child,
     run_child,
     write_day_log_in_child,
@@ -38,12 +36,16 @@ DAY = date(2018, 1, 8)
 CLOSE = datetime(2018, 1, 8, 16, 20, tzinfo=NY)
 
 
-def fake_python(tmp_path: Path, body: str) -> str:
-    """Return an executable that stands in for the interpreter (it ignores its arguments)."""
-    path = tmp_path / "fake-python"
-    path.write_text(f"#!/bin/sh\n{body}\n")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR)
-    return str(path)
+def hang(request: DayLogRequest) -> dict[str, Any]:
+    """Work that never answers (a child's body: it must be importable by name)."""
+    (request.reports_dir / "pid").write_text(str(os.getpid()))
+    time.sleep(60)
+    return {}
+
+
+def crash(request: DayLogRequest) -> dict[str, Any]:
+    """Work that dies without answering, as a crash in C would."""
+    os._exit(3)
 
 
 def is_running(pid: int) -> bool:
@@ -52,6 +54,14 @@ def is_running(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+async def child_pid(pid_file: Path) -> int:
+    for _ in range(400):
+        if pid_file.exists() and pid_file.read_text().strip():
+            return int(pid_file.read_text())
+        await asyncio.sleep(0.05)
+    raise AssertionError("the child never started")
 
 
 def file_journal(tmp_path: Path, nlv: float = 1_000_123.0) -> str:
@@ -88,44 +98,48 @@ def test_only_a_journal_outside_the_daemons_memory_is_read_by_a_child(
     day=st.dates(),
     folder=st.text(min_size=1).filter(lambda s: "\x00" not in s),
 )
-def test_a_request_survives_its_trip_through_json(url: str, day: date, folder: str) -> None:
+def test_a_request_survives_its_trip_through_the_pipe(url: str, day: date, folder: str) -> None:
     request = DayLogRequest(url, day, Path(folder), Path("/x/events.csv"))
-    assert DayLogRequest.from_json(request.to_json()) == request
+    assert pickle.loads(pickle.dumps(request)) == request
 
 
-def test_the_child_finds_the_project_first_on_its_path_and_keeps_the_rest() -> None:
-    env = child_environment({"PYTHONPATH": "/a:/b", "HOME": "/home/x"})
-    assert env["PYTHONPATH"].split(os.pathsep) == [str(PROJECT_ROOT), "/a", "/b"]
-    assert env["HOME"] == "/home/x"
-    assert child_environment({})["PYTHONPATH"] == str(PROJECT_ROOT)
+async def test_the_child_reads_relative_paths_from_the_daemons_folder_of_the_moment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    file_journal(tmp_path)
+    monkeypatch.chdir(tmp_path)  # after the fork server may have started elsewhere
+    request = DayLogRequest("sqlite:///journal.sqlite", DAY, Path("reports"))
+    outcome = await run_child(request, 60.0)
+    assert isinstance(outcome, ChildReport), outcome
+    assert (tmp_path / "reports" / "2018-01-08" / "summary.md").exists()
 
 
 # the child itself
 
 
-def test_the_child_writes_the_day_and_answers_with_its_counts(tmp_path: Path) -> None:
+async def test_the_child_writes_the_day_and_answers_with_its_counts_and_cost(
+    tmp_path: Path,
+) -> None:
     url = file_journal(tmp_path)
-    request = DayLogRequest(url, DAY, tmp_path / "reports")
-    done = subprocess.run(
-        [sys.executable, "-m", CHILD_MODULE],
-        input=request.to_json(),
-        capture_output=True,
-        text=True,
-        env=child_environment(os.environ),
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    answer = json.loads(done.stdout.strip().splitlines()[-1])
-    assert answer == {
-        "written": True,
-        "folder": str(tmp_path / "reports" / "2018-01-08"),
-        "fills": 0,
-        "intents": 0,
-        "rolls": 0,
-        "has_equity": True,
-    }
-    summary = (tmp_path / "reports" / "2018-01-08" / "summary.md").read_text()
-    assert "1,000,123.00" in summary
+    outcome = await run_child(DayLogRequest(url, DAY, tmp_path / "reports"), 60.0)
+    assert isinstance(outcome, ChildReport), outcome
+    folder = tmp_path / "reports" / "2018-01-08"
+    assert outcome.written == WrittenDayLog(folder, 0, 0, 0, True)
+    assert 0 < outcome.cpu_seconds < 60 and outcome.peak_rss_mb > 10
+    assert "1,000,123.00" in (folder / "summary.md").read_text()
+
+
+async def test_children_come_from_one_server_that_imported_the_report_once(
+    tmp_path: Path,
+) -> None:
+    url = file_journal(tmp_path)
+    costs = []
+    for _ in range(2):
+        outcome = await run_child(DayLogRequest(url, DAY, tmp_path / "reports"), 60.0)
+        assert isinstance(outcome, ChildReport), outcome
+        costs.append(outcome.cpu_seconds)
+    # a fresh interpreter spends over 1 s importing pandas, matplotlib and SQLModel alone
+    assert min(costs) < 1.0, costs
 
 
 def test_a_child_that_cannot_write_answers_why_with_its_traceback(tmp_path: Path) -> None:
@@ -194,46 +208,41 @@ async def test_a_failed_child_is_logged_as_not_written_with_its_error(tmp_path: 
 
 
 async def test_a_child_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    python = fake_python(tmp_path, f"echo $$ > {pid_file}\nexec sleep 30")
     request = DayLogRequest("sqlite:///x.sqlite", DAY, tmp_path)
-    outcome = await run_child(request, timeout=1.0, python=python)
-    assert outcome == ChildFailure("the report process did not finish within 1 s (killed)")
-    assert not is_running(int(pid_file.read_text()))
+    outcome = await run_child(request, 2.0, work=hang)
+    assert outcome == ChildFailure("the report process did not finish within 2 s (killed)")
+    assert not is_running(int((tmp_path / "pid").read_text()))
 
 
-async def test_a_child_that_crashes_without_an_answer_reports_its_exit_code_and_stderr(
-    tmp_path: Path,
+async def test_a_child_that_dies_without_an_answer_reports_its_exit_code(tmp_path: Path) -> None:
+    outcome = await run_child(DayLogRequest("sqlite:///x.sqlite", DAY, tmp_path), 60.0, crash)
+    assert outcome == ChildFailure("the report process exited with code 3")
+
+
+async def test_a_child_that_cannot_start_is_a_failure_not_an_exception(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    python = fake_python(tmp_path, "echo 'Fatal Python error: boom' >&2\nexit 3")
-    outcome = await run_child(DayLogRequest("sqlite:///x.sqlite", DAY, tmp_path), 10.0, python)
-    assert outcome == ChildFailure(
-        "the report process exited with code 3", "Fatal Python error: boom\n"
-    )
+    class Unstartable(FORK_SERVER.Process):  # type: ignore[name-defined,misc]
+        def start(self) -> None:
+            raise OSError("no fork server")
 
-
-async def test_a_child_that_cannot_start_is_a_failure_not_an_exception(tmp_path: Path) -> None:
+    monkeypatch.setattr(FORK_SERVER, "Process", Unstartable)
     request = DayLogRequest("sqlite:///x.sqlite", DAY, tmp_path)
     with capture_logs() as logs:
-        written = await write_day_log_in_child(request, python=str(tmp_path / "no-python"))
+        written = await write_day_log_in_child(request)
     assert written is None
     [event] = [e for e in logs if e["event"] == "daily log not written"]
-    assert event["error"].startswith("the report process did not start: FileNotFoundError")
+    assert event["error"] == "the report process did not start: OSError: no fork server"
 
 
 async def test_a_cancelled_wait_kills_the_child(tmp_path: Path) -> None:
-    pid_file = tmp_path / "pid"
-    python = fake_python(tmp_path, f"echo $$ > {pid_file}\nexec sleep 30")
     request = DayLogRequest("sqlite:///x.sqlite", DAY, tmp_path)
-    task = asyncio.create_task(run_child(request, timeout=60.0, python=python))
-    for _ in range(200):
-        if pid_file.exists() and pid_file.read_text().strip():
-            break
-        await asyncio.sleep(0.05)
+    task = asyncio.create_task(run_child(request, 60.0, work=hang))
+    pid = await child_pid(tmp_path / "pid")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert not is_running(int(pid_file.read_text()))
+    assert not is_running(pid)
 
 
 def test_the_request_names_the_shipped_macro_calendar_by_default() -> None:
