@@ -453,10 +453,11 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         ok(alvh(config, "resume", "--wait"), "cleared pause and kill")
         listed = alvh(config, "commands", "list", "--all")
         assert listed.returncode == 0 and "reload-config" in listed.stdout
-    finally:
+    except BaseException as exc:  # say what the daemon was doing: a CI failure must be readable
         stop_writing.set()
-        daemon.send_signal(signal.SIGTERM)
-        _, stderr = daemon.communicate(timeout=30)
+        exc.add_note(daemon_story(daemon, stop(daemon), tmp_path / "alvh.jsonl"))
+        raise
+    stderr = stop(daemon)
     assert daemon.returncode == 0, stderr
     assert "database is locked" not in stderr
     assert all(s.id > third for s in journal.open_structures())
@@ -466,6 +467,31 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
     final = runtime_of(journal)
     assert (final.paused, final.killed, final.ratio, final.hedge_scale) == (False, False, 2, 1.5)
     journal.dispose()
+
+
+def stop(daemon: subprocess.Popen[str]) -> str:
+    """Stop the daemon as a service manager would (SIGTERM, then SIGKILL after 30 s); return
+    its stderr."""
+    daemon.send_signal(signal.SIGTERM)
+    try:
+        return daemon.communicate(timeout=30)[1]
+    except subprocess.TimeoutExpired:
+        daemon.kill()
+        return "(did not stop within 30 s of SIGTERM: killed)\n" + daemon.communicate()[1]
+
+
+def daemon_story(daemon: subprocess.Popen[str], stderr: str, log_file: Path) -> str:
+    """The daemon's exit code, the end of its stderr and the last events of its log."""
+    events = log_file.read_text().splitlines()[-60:] if log_file.exists() else []
+    return "\n".join(
+        [
+            f"daemon exit code: {daemon.returncode}",
+            "daemon stderr (end):",
+            stderr[-3000:],
+            f"last {len(events)} events of {log_file.name}:",
+            *(line[:400] for line in events),
+        ]
+    )
 
 
 def of_engine(journal: Journal, engine: Engine) -> list[Structure]:
