@@ -113,14 +113,15 @@ def test_alvh_run_opens_a_condor_status_shows_it_and_a_signal_stops_it_cleanly(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
     config = write_config(tmp_path, "2018-01-05", speed=20000.0)
-    daemon = subprocess.Popen(
-        [ALVH, "run", "--config", str(config)],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-    )
+    output_file = tmp_path / "daemon.out"  # a file, never an unread pipe that fills
+    with output_file.open("w") as sink:
+        daemon = subprocess.Popen(
+            [ALVH, "run", "--config", str(config)],
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "COLUMNS": "200"},
+        )
     try:
         assert wait_for(lambda: condor_opened(tmp_path / "alvh.jsonl"), 60), "no condor opened"
         status = subprocess.run(
@@ -135,6 +136,7 @@ def test_alvh_run_opens_a_condor_status_shows_it_and_a_signal_stops_it_cleanly(
         assert status.stdout.count("alvh-") >= 4  # the four fills with their reference
     finally:
         daemon.send_signal(sig)
-        output, _ = daemon.communicate(timeout=60)
+        daemon.wait(timeout=60)
+    output = output_file.read_text()
     assert daemon.returncode == 0, output
     assert "daemon stopped" in output

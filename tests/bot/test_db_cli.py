@@ -290,14 +290,15 @@ def test_a_second_alvh_run_on_the_same_journal_refuses_while_the_first_runs(
 ) -> None:
     config = write_config(tmp_path, speed=2520.0)  # 10 s per trading day: runs for minutes
     env = {**os.environ, "COLUMNS": "200"}
-    first = subprocess.Popen(
-        [ALVH, "run", "--config", str(config), "--until", "2018-03-01"],
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
+    output_file = tmp_path / "daemon.out"  # a file, never an unread pipe that fills
+    with output_file.open("w") as sink:
+        first = subprocess.Popen(
+            [ALVH, "run", "--config", str(config), "--until", "2018-03-01"],
+            cwd=tmp_path,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
     try:
         assert wait_for(lambda: lock_holder(db_url(tmp_path)) is not None, 60), "no lock taken"
         holder = lock_holder(db_url(tmp_path))
@@ -315,6 +316,7 @@ def test_a_second_alvh_run_on_the_same_journal_refuses_while_the_first_runs(
         assert first.poll() is None  # the first one is unaffected
     finally:
         first.send_signal(signal.SIGINT)
-        output, _ = first.communicate(timeout=60)
+        first.wait(timeout=60)
+    output = output_file.read_text()
     assert first.returncode == 0, output
     assert lock_holder(db_url(tmp_path)) is None  # released on a clean stop

@@ -402,12 +402,13 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
     assert early.returncode == 0 and "applied when the daemon starts" in early.stdout
     refused = alvh(config, "close", "99")
     assert refused.returncode == 2 and "is not open (open structures: none)" in refused.stderr
-    daemon = subprocess.Popen(
-        [ALVH, "run", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # stderr to a file, never an unread pipe: a daemon whose console output fills the pipe's
+    # 64 KiB blocks on its next log line (a slow machine runs more simulated days meanwhile)
+    stderr_file = tmp_path / "daemon.stderr"
+    with stderr_file.open("w") as sink:
+        daemon = subprocess.Popen(
+            [ALVH, "run", "--config", str(config)], stdout=subprocess.DEVNULL, stderr=sink
+        )
     journal = Journal(url)
     stop_writing = threading.Event()
     written: list[int] = []
@@ -455,9 +456,9 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         assert listed.returncode == 0 and "reload-config" in listed.stdout
     except BaseException as exc:  # say what the daemon was doing: a CI failure must be readable
         stop_writing.set()
-        exc.add_note(daemon_story(daemon, stop(daemon), tmp_path / "alvh.jsonl"))
+        exc.add_note(daemon_story(daemon, stop(daemon, stderr_file), tmp_path / "alvh.jsonl"))
         raise
-    stderr = stop(daemon)
+    stderr = stop(daemon, stderr_file)
     assert daemon.returncode == 0, stderr
     assert "database is locked" not in stderr
     assert all(s.id > third for s in journal.open_structures())
@@ -469,18 +470,21 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
     journal.dispose()
 
 
-def stop(daemon: subprocess.Popen[str]) -> str:
+def stop(daemon: subprocess.Popen[bytes], stderr_file: Path) -> str:
     """Stop the daemon as a service manager would (SIGTERM, then SIGKILL after 30 s); return
     its stderr."""
     daemon.send_signal(signal.SIGTERM)
     try:
-        return daemon.communicate(timeout=30)[1]
+        daemon.wait(timeout=30)
+        said = ""
     except subprocess.TimeoutExpired:
         daemon.kill()
-        return "(did not stop within 30 s of SIGTERM: killed)\n" + daemon.communicate()[1]
+        daemon.wait()
+        said = "(did not stop within 30 s of SIGTERM: killed)\n"
+    return said + stderr_file.read_text(errors="replace")
 
 
-def daemon_story(daemon: subprocess.Popen[str], stderr: str, log_file: Path) -> str:
+def daemon_story(daemon: subprocess.Popen[bytes], stderr: str, log_file: Path) -> str:
     """The daemon's exit code, the end of its stderr and the last events of its log."""
     events = log_file.read_text().splitlines()[-60:] if log_file.exists() else []
     return "\n".join(
