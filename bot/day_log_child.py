@@ -11,9 +11,13 @@ imports (pandas, matplotlib, SQLModel, the exchange calendars) every day: about 
 1.5 s of it imports. The children now come from multiprocessing's fork server, a process the
 daemon starts at its first report that imports this module (and so the report's code) once
 and then only forks: a child costs the report's own work (about 0.5-1 s) and nothing more.
-The server is a separate process holding those imports (about 130 MB of RSS, shared with each
+The server is a separate process holding those imports (about 150 MB of RSS, shared with each
 child until written); it does no work of its own, so it does not grow, and it exits with the
-daemon (even a killed one: it watches a pipe the daemon holds).
+daemon (even a killed one: it watches a pipe the daemon holds). It is stopped when no report
+came for `SERVER_IDLE_SECONDS` of wall time: a daemon trading in real time writes one report
+a day, so it pays the imports once a day (as a fresh interpreter would) and holds the server's
+memory for two minutes, not all day; a replay or an accelerated simulation, whose days come
+seconds apart, keeps it.
 
 Modeling choices:
 - Only a journal that another process can open is written by a child: a SQLite file (or a
@@ -72,6 +76,7 @@ CHILD_MODULE = "bot.day_log_child"
 PRELOADED = (CHILD_MODULE, "bot.report_charts")  # what the fork server imports, once
 CHILD_TIMEOUT = 60.0  # seconds; a report takes about 1 s in a child, 3-4 s for the first one
 KILLED_CHILD_REAPED_WITHIN = 5.0  # seconds
+SERVER_IDLE_SECONDS = 120.0  # wall seconds without a report before the fork server is stopped
 
 FORK_SERVER = multiprocessing.get_context("forkserver")
 FORK_SERVER.set_forkserver_preload(list(PRELOADED))
@@ -97,6 +102,7 @@ class ChildReport:
     written: WrittenDayLog
     cpu_seconds: float
     peak_rss_mb: float
+    server_pid: int  # the fork server the child came from
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,46 @@ async def run_child(
 
     `work` runs in the child; it must be importable by name (a module-level function).
     """
+    _idle_stop.cancel()
+    try:
+        return await _run_child(request, timeout, work)
+    finally:
+        _idle_stop.arm(asyncio.get_running_loop())
+
+
+class _IdleStop:
+    """Stops the fork server once no report came for `SERVER_IDLE_SECONDS`."""
+
+    def __init__(self) -> None:
+        self._timer: asyncio.TimerHandle | None = None
+
+    def arm(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.cancel()
+        self._timer = loop.call_later(SERVER_IDLE_SECONDS, stop_fork_server)
+
+    def cancel(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+
+_idle_stop = _IdleStop()
+
+
+def stop_fork_server() -> None:
+    """Stop the fork server if one runs (the next report starts another). It is multiprocessing's
+    own server, stopped with its `_stop`, the method CPython's tests use; on a Python without it
+    the server simply lives as long as the daemon."""
+    from multiprocessing import forkserver
+
+    stop = getattr(forkserver._forkserver, "_stop", None)
+    if stop is not None:
+        stop()
+
+
+async def _run_child(
+    request: DayLogRequest, timeout: float, work: Work | None
+) -> ChildReport | ChildFailure:
     receiving, sending = FORK_SERVER.Pipe(duplex=False)
     process = FORK_SERVER.Process(
         target=serve, args=(work or answer_request, request, sending), name="alvh-day-log"
@@ -226,7 +272,12 @@ async def _answer(
         return ChildFailure(f"the report process exited with code {process.exitcode}")
     if not answer["written"]:
         return ChildFailure(str(answer["error"]), str(answer["traceback"]))
-    return ChildReport(answer["log"], float(answer["cpu_seconds"]), float(answer["peak_rss_mb"]))
+    return ChildReport(
+        answer["log"],
+        float(answer["cpu_seconds"]),
+        float(answer["peak_rss_mb"]),
+        int(answer["server_pid"]),
+    )
 
 
 async def _reap(process: multiprocessing.process.BaseProcess) -> None:
@@ -248,6 +299,7 @@ def serve(work: Work, request: DayLogRequest, sending: Connection) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     answer["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     answer["peak_rss_mb"] = usage.ru_maxrss / 1024  # kB on Linux
+    answer["server_pid"] = os.getppid()
     sending.send(answer)
     sending.close()
 

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from structlog.testing import capture_logs
 
+from bot import day_log_child
 from bot.daily_report import FILLS_COLUMNS, MACRO_EVENTS_CSV, WrittenDayLog
 from bot.day_log_child import (
     FORK_SERVER,
@@ -205,6 +206,23 @@ async def test_a_failed_child_is_logged_as_not_written_with_its_error(tmp_path: 
     assert event["folder"] == str(blocker / "2018-01-08")
     assert event["error"].startswith(("FileExistsError", "NotADirectoryError"))
     assert "Traceback" in event["exception"]
+
+
+async def test_the_fork_server_is_stopped_when_reports_stop_coming(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(day_log_child, "SERVER_IDLE_SECONDS", 0.5)
+    url = file_journal(tmp_path)
+    first = await run_child(DayLogRequest(url, DAY, tmp_path / "reports"), 60.0)
+    assert isinstance(first, ChildReport), first
+    assert is_running(first.server_pid)
+    await asyncio.sleep(0.2)  # a report within the idle time: the same server
+    second = await run_child(DayLogRequest(url, DAY, tmp_path / "reports"), 60.0)
+    assert isinstance(second, ChildReport) and second.server_pid == first.server_pid
+    await asyncio.sleep(1.0)
+    assert not is_running(first.server_pid)  # stopped and reaped
+    third = await run_child(DayLogRequest(url, DAY, tmp_path / "reports"), 60.0)
+    assert isinstance(third, ChildReport) and third.server_pid != first.server_pid
 
 
 async def test_a_child_that_hangs_is_killed_at_the_timeout(tmp_path: Path) -> None:
