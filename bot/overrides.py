@@ -22,7 +22,11 @@ Modeling choices:
   to sections wired at start (account, database, logging, sim, schedule) are named in the
   answer as needing a restart.
 - Closing orders go through the executor like any other: journaled intent first, limit walked
-  from mid to natural, fills journaled, structure closed.
+  from mid to natural, fills journaled, structure closed. A walk's prices come from the quotes
+  at its start, so a market that moves away (by one tick, on a one-tick VIX future) can leave
+  it unfilled: `close`, `flatten` and the close of a `roll` then walk once more from fresh
+  quotes (`CLOSE_WALKS`), for what is still open. A refused intent, a rejected order or missing
+  quotes are not tried again; the answer lists every walk.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ if TYPE_CHECKING:
 log = structlog.get_logger("alvh.overrides")
 
 RESTART_SECTIONS = ("account", "database", "logging", "sim", "schedule")
+CLOSE_WALKS = 2  # walks of an operator's close; the second from fresh quotes
 
 
 @dataclass(frozen=True)
@@ -254,9 +259,9 @@ class CommandApplier:
         closed: list[int] = []
         left: list[int] = []
         for structure in targets:
-            outcome, note = await self._close_one(structure, command)
+            done, note = await self._close_fully(structure, command)
             notes.append(note)
-            (closed if _fully_closed(outcome, structure) else left).append(structure.id)
+            (closed if done else left).append(structure.id)
         status = CommandStatus.APPLIED if not left else CommandStatus.FAILED
         summary = f"closed {_ids(closed) or 'none'}"
         if left:
@@ -270,8 +275,7 @@ class CommandApplier:
             if resumed and _closed_by(command.id, self._db, structure_id):
                 return Answer(CommandStatus.APPLIED, f"#{structure_id} closed before the restart")
             return Answer(CommandStatus.REJECTED, self._not_open(structure_id))
-        outcome, note = await self._close_one(structure, command)
-        done = _fully_closed(outcome, structure)
+        done, note = await self._close_fully(structure, command)
         return Answer(CommandStatus.APPLIED if done else CommandStatus.FAILED, note)
 
     async def _roll(self, command: Command, resumed: bool) -> Answer:
@@ -288,8 +292,8 @@ class CommandApplier:
                     f"#{old_id} is a {structure.engine.value} {structure.kind.value}: "
                     "only condors are rolled",
                 )
-            outcome, close_note = await self._close_one(structure, command)
-            if not _fully_closed(outcome, structure):
+            done, close_note = await self._close_fully(structure, command)
+            if not done:
                 return Answer(CommandStatus.FAILED, f"{close_note}; no new condor opened")
         new_id = self._opened_for(command.id)
         if new_id is None:
@@ -345,6 +349,23 @@ class CommandApplier:
         if outcome.structure_id is None:
             return None, f"the opening order was not filled ({outcome.status.value})"
         return outcome.structure_id, f"opened #{outcome.structure_id} ({outcome.filled} units)"
+
+    async def _close_fully(self, structure: Structure, command: Command) -> tuple[bool, str]:
+        """Close the whole structure in at most `CLOSE_WALKS` walks; say whether it is closed,
+        and what each walk did."""
+        notes: list[str] = []
+        for _ in range(CLOSE_WALKS):
+            outcome, note = await self._close_one(structure, command)
+            notes.append(note)
+            if _fully_closed(outcome, structure):
+                return True, "; then ".join(notes)
+            if outcome is None or outcome.status is OrderStatus.REJECTED:
+                break  # refused, no quotes or rejected: another walk now would not do better
+            rest = self._open_structure(structure.id)  # a partial close left the rest open
+            if rest is None:
+                return True, "; then ".join(notes)
+            structure = rest
+        return False, "; then ".join(notes)
 
     async def _close_one(
         self, structure: Structure, command: Command

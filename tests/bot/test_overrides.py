@@ -17,10 +17,12 @@ from typing import Any
 
 import pytest
 
+from bot import executor as executor_module
 from bot.config import AppConfig
 from bot.engine import TradingEngine
 from bot.jobs import JobName
 from bot.overrides import CommandApplier, screen_intents
+from bot.pricing_walk import walk_prices
 from bot.wiring import SimSystem, build_sim_system
 from broker.calendar import NY
 from broker.contracts import OptionContract, Right
@@ -158,6 +160,53 @@ async def test_close_sends_a_journaled_closing_order_for_the_structure(system: S
     assert (closing.kind, closing.status, closing.structure_id) == ("close", "filled", condor)
     assert journal.fill_count() == 8  # four legs opened, four closed
     assert f"#{condor} closed at" in answer.message
+
+
+def mid_only_walks(monkeypatch: pytest.MonkeyPatch, count: int) -> None:
+    """Make the executor's next `count` walks a single price, the mid (which the simulated
+    venue does not fill: it fills a combo at the natural price), as when the market moves
+    away from a walk priced from the quotes at its start."""
+    left = [count]
+
+    def walk(mid: float, natural: float, steps: int, tick: float) -> list[float]:
+        prices = walk_prices(mid, natural, steps, tick)
+        if left[0] > 0:
+            left[0] -= 1
+            return prices[:1]
+        return prices
+
+    monkeypatch.setattr(executor_module, "walk_prices", walk)
+
+
+async def test_a_close_left_unfilled_by_its_walk_walks_again_from_fresh_quotes(
+    system: SimSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    condor = await open_condor(system)
+    mid_only_walks(monkeypatch, 1)
+    answer = await send(system, CommandVerb.CLOSE, structure_id=condor)
+    assert answer.status is CommandStatus.APPLIED, answer.message
+    first, second = commands.intents_of(system.engine.journal.engine, answer.id)
+    assert (first.status, second.status) == ("cancelled", "filled")
+    assert answer.message == (
+        f"#{condor}: 0 of 1 units closed, order cancelled (intent {first.id}); "
+        f"then #{condor} closed at {commands.close_price(system.engine.journal.engine, condor):.2f}"
+        f" (intent {second.id})"
+    )
+    assert system.engine.journal.open_structures() == []
+
+
+async def test_a_close_unfilled_twice_fails_naming_both_walks_and_sends_no_third(
+    system: SimSystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    condor = await open_condor(system)
+    mid_only_walks(monkeypatch, 3)
+    answer = await send(system, CommandVerb.FLATTEN)
+    assert answer.status is CommandStatus.FAILED
+    intents = commands.intents_of(system.engine.journal.engine, answer.id)
+    assert [i.status for i in intents] == ["cancelled", "cancelled"]
+    assert answer.message.startswith(f"closed none; still open: #{condor} (#{condor}: 0 of 1")
+    assert answer.message.count("order cancelled") == 2
+    assert [s.id for s in system.engine.journal.open_structures()] == [condor]
 
 
 async def test_closing_a_structure_that_is_not_open_is_rejected_with_the_open_ids(
@@ -515,8 +564,9 @@ def flatten(config: Path, says: str, *args: str, attempts: int = 3) -> None:
 
     The daemon runs on a paced clock, so the market moves between the walk's steps: a close
     whose mid and natural are one tick apart (a VIX future) can end unfilled and cancelled,
-    and the command then honestly answers FAILED naming what is still open. A trader sends
-    flatten again; so does the test, and any other failure fails it at once.
+    twice (the daemon walks a close twice), and the command then honestly answers FAILED
+    naming what is still open. A trader sends flatten again; so does the test, and any other
+    failure fails it at once.
     """
     outputs = []
     for _ in range(attempts):
