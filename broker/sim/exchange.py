@@ -80,6 +80,9 @@ class SimExchange:
         self.resumed = loaded is not None
         self._changed: set[str] = set()
         self._live = {ref for ref, w in self.state.orders.items() if w.is_live}
+        # (the held keys, the first instant one of them settles): a cycle's many calls skip the
+        # per-holding settlement check until a holding changes or that instant comes
+        self._next_settlement: tuple[tuple[str, ...], datetime | None] = ((), None)
         self._dirty = False
         self._saved_clock = self.state.clock
         # history before this instant may be only in the file (None: all of it is in memory)
@@ -434,7 +437,33 @@ class SimExchange:
         self._dirty = True
 
     # -- settlement ------------------------------------------------------------------------
+    def _first_settlement(self) -> datetime | None:
+        """Return the first instant a holding settles (None: nothing held)."""
+        keys = tuple(self.state.holdings)
+        if keys != self._next_settlement[0]:
+            times = [
+                self.market.listings.settlement_time(h.contract)
+                for h in self.state.holdings.values()
+            ]
+            self._next_settlement = (keys, min(times, default=None))
+        return self._next_settlement[1]
+
     def _settle_expired(self, now: datetime) -> None:
+        listings = self.market.listings
+        first = self._first_settlement()
+        if first is not None and now >= first:
+            self._settle_holdings(now)
+        for ref in list(self._live):
+            working = self.state.orders[ref]
+            if working.is_live and any(
+                now >= listings.last_trade_time(leg.contract) for leg in working.order.legs
+            ):
+                working.status = OrderStatus.CANCELLED
+                working.message = "cancelled by the venue: a leg stopped trading"
+                self._touch(working, now)
+
+    def _settle_holdings(self, now: datetime) -> None:
+        """Settle every holding whose settlement instant has come."""
         listings = self.market.listings
         for key, holding in list(self.state.holdings.items()):
             contract = holding.contract
@@ -451,14 +480,6 @@ class SimExchange:
             self.state.settlement_count += 1
             del self.state.holdings[key]
             self._dirty = True
-        for ref in list(self._live):
-            working = self.state.orders[ref]
-            if working.is_live and any(
-                now >= listings.last_trade_time(leg.contract) for leg in working.order.legs
-            ):
-                working.status = OrderStatus.CANCELLED
-                working.message = "cancelled by the venue: a leg stopped trading"
-                self._touch(working, now)
 
 
 def combo_natural(legs: Sequence[Leg], quotes: Sequence[Quote]) -> tuple[float, list[float]]:
