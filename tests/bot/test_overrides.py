@@ -483,11 +483,13 @@ def test_the_daemon_applies_every_verb_sent_by_the_cli(tmp_path: Path) -> None:
         loader.join()
         ok(alvh(config, "roll", str(second), "--wait"), f"rolled #{second} into")
         layer = wait_until(lambda: of_engine(journal, Engine.VIX), 60)  # the 10:30 rebalance
-        flatten(config, f"closed #{layer[0].id}", "--engine", "vix")
+        flatten(config, f"closed #{layer[0].id}", engine="vix")
         assert all(journal.structure_status(s.id) == "closed" for s in layer)
         ok(alvh(config, "resume", "--wait"), "resumed: cleared pause")
         third = commands.rolls(journal.engine)[-1].new_structure_id
-        flatten(config, "closed")
+        # the strategy may have closed the condor itself meanwhile (its short reached delta
+        # 0.30 and the roll cost too much): flatten then finds nothing open, and still pauses
+        flatten(config, "closed", "no open structures to close")
         assert journal.open_structures() == []  # and flatten paused: nothing opens again
         together = alvh_together(
             config,
@@ -559,8 +561,9 @@ def runtime_of(journal: Journal) -> RuntimeState:
     return commands.runtime_state(journal.engine)
 
 
-def flatten(config: Path, says: str, *args: str, attempts: int = 3) -> None:
-    """Send `flatten` until it answers applied; a FAILED answer may only be an unfilled walk.
+def flatten(config: Path, *says: str, engine: str | None = None, attempts: int = 3) -> None:
+    """Send `flatten` until it answers applied, saying one of `says`; a FAILED answer may
+    only be an unfilled walk.
 
     The daemon runs on a paced clock, so the market moves between the walk's steps: a close
     whose mid and natural are one tick apart (a VIX future) can end unfilled and cancelled,
@@ -569,11 +572,12 @@ def flatten(config: Path, says: str, *args: str, attempts: int = 3) -> None:
     failure fails it at once.
     """
     outputs = []
+    args = ("--engine", engine) if engine else ()
     for _ in range(attempts):
         result = alvh(config, "flatten", *args, "--wait")
         outputs.append(result.stdout)
         if result.returncode == 0:
-            assert says in "".join(outputs), outputs
+            assert any(said in "".join(outputs) for said in says), outputs
             return
         assert "still open" in result.stdout and "order cancelled" in result.stdout, (
             result.stdout + result.stderr
