@@ -204,8 +204,12 @@ def stop_fork_server() -> None:
     from multiprocessing import forkserver
 
     stop = getattr(forkserver._forkserver, "_stop", None)
-    if stop is not None:
+    if stop is None:
+        return
+    try:
         stop()
+    except OSError as exc:  # already gone: the next report starts a new one all the same
+        log.warning("fork server not stopped cleanly", error=str(exc))
 
 
 async def _run_child(
