@@ -537,25 +537,37 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
         why,
         samples,
         top,
-        max((c.peak_rss_mb for c in children), default=float("nan")),
-        sum(c.cpu_seconds for c in children),
-        len(children),
+        children.peak_rss_mb,
+        children.cpu_seconds,
+        children.count,
         server_rss,
     )
 
 
-def count_day_log_children() -> list[Any]:
-    """Collect what each daily-log child reports it cost (its CPU time and peak RSS): the
+@dataclass
+class ChildCosts:
+    """What the daily-log children reported they cost (numbers only: keeping each answer
+    would itself grow the soak's memory)."""
+
+    count: int = 0
+    cpu_seconds: float = 0.0
+    peak_rss_mb: float = 0.0
+
+
+def count_day_log_children() -> ChildCosts:
+    """Sum what each daily-log child reports it cost (its CPU time and peak RSS): the
     children come from a fork server, so getrusage(RUSAGE_CHILDREN) does not see them."""
     import bot.day_log_child as day_log_child
 
-    costs: list[Any] = []
+    costs = ChildCosts()
     run_child = day_log_child.run_child
 
     async def counted(*args: Any, **kwargs: Any) -> Any:
         outcome = await run_child(*args, **kwargs)
         if isinstance(outcome, day_log_child.ChildReport):
-            costs.append(outcome)
+            costs.count += 1
+            costs.cpu_seconds += outcome.cpu_seconds
+            costs.peak_rss_mb = max(costs.peak_rss_mb, outcome.peak_rss_mb)
         return outcome
 
     day_log_child.run_child = counted  # type: ignore[assignment]

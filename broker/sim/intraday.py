@@ -51,7 +51,10 @@ def _fractions(bar: DailyBar) -> tuple[float, float]:
     return f1, f2
 
 
-@functools.lru_cache(maxsize=4096)
+# A cycle needs its own day's path (the venue's clock and the snapshot may straddle two days):
+# a small cache. 4,096 entries were one more per simulated day for 16 years, which showed as
+# steady growth in bench/soak.py.
+@functools.lru_cache(maxsize=16)
 def intraday_path(
     bar: DailyBar, session_open: datetime, session_close: datetime
 ) -> tuple[Knot, Knot, Knot, Knot]:
