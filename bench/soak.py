@@ -525,7 +525,8 @@ async def soak_child(opts: argparse.Namespace) -> SoakRun:
         if samples and samples[-1].cycles != system.engine.cycles:
             sample()
         top = _top_growth(snapshots, opts.tracemalloc, opts.trace_frames)
-        server_rss = fork_server_rss_mb()
+        # the children name the server they came from (None: no child ran)
+        server_rss = rss_mb(children.server_pid) if children.server_pid else float("nan")
         await system.engine.stop()
         journal.dispose()
     return SoakRun(
@@ -552,6 +553,7 @@ class ChildCosts:
     count: int = 0
     cpu_seconds: float = 0.0
     peak_rss_mb: float = 0.0
+    server_pid: int | None = None  # the fork server the last child came from
 
 
 def count_day_log_children() -> ChildCosts:
@@ -568,24 +570,11 @@ def count_day_log_children() -> ChildCosts:
             costs.count += 1
             costs.cpu_seconds += outcome.cpu_seconds
             costs.peak_rss_mb = max(costs.peak_rss_mb, outcome.peak_rss_mb)
+            costs.server_pid = outcome.server_pid
         return outcome
 
     day_log_child.run_child = counted  # type: ignore[assignment]
     return costs
-
-
-def fork_server_rss_mb() -> float:
-    """Return the RSS of this process's multiprocessing fork server (NaN when none runs)."""
-    me = str(os.getpid())
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            command = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
-        except (OSError, IndexError):
-            continue
-        if fields[1] == me and "forkserver" in command:
-            return rss_mb(int(stat.parent.name))
-    return float("nan")
 
 
 def undo_memory_bounds(without: list[str], journal: Any) -> None:
