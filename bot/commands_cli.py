@@ -62,6 +62,10 @@ TimeoutOption = Annotated[
     float, typer.Option("--timeout", min=0.0, help="Seconds --wait waits before giving up.")
 ]
 Check = Callable[["Journal"], str | None]
+# An order verb's answer comes after its walks: 4 steps of 30 s by default, a second walk when
+# the first is not filled, per structure (flatten closes them one by one), in a daemon on the
+# real clock. 60 s gave up before the first walk ended.
+ORDER_WAIT = 600.0
 
 
 def register_commands(app: typer.Typer) -> None:
@@ -98,7 +102,7 @@ def flatten(
     ] = None,
     config: ConfigOption = DEFAULT_CONFIG,
     wait: WaitOption = False,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = ORDER_WAIT,
 ) -> None:
     """Close every open structure (of one engine) now, then pause."""
     args = {} if engine is None else {"engine": engine.value}
@@ -109,7 +113,7 @@ def close(
     structure: Annotated[int, typer.Argument(help="Id of an open structure (alvh status).")],
     config: ConfigOption = DEFAULT_CONFIG,
     wait: WaitOption = False,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = ORDER_WAIT,
 ) -> None:
     """Close one open structure now, walking a limit price like any order."""
     _send(
@@ -126,7 +130,7 @@ def roll(
     structure: Annotated[int, typer.Argument(help="Id of an open condor (alvh status).")],
     config: ConfigOption = DEFAULT_CONFIG,
     wait: WaitOption = False,
-    timeout: TimeoutOption = 60.0,
+    timeout: TimeoutOption = ORDER_WAIT,
 ) -> None:
     """Close a condor and open a new one by the entry rules now; the two are linked as a roll."""
     _send(
