@@ -85,6 +85,10 @@ class TradingEngine:
         self.signals: Signals | None = None  # the signals job's result (computed on demand)
         self.calendar = default_calendar()
         self.marks_every = timedelta(0)  # replay thins mark writes (bot/replay.py)
+        # A replay (no command channel: nothing but this engine writes the runtime state)
+        # keeps the runtime state between cycles; the daemon reads it every cycle.
+        self.cache_runtime = False
+        self._runtime: RuntimeState | None = None
         # the last cycle's structures and quotes, valued only when written (`_flush_marks`)
         self._pending_marks: tuple[tuple[Structure, ...], MarketSnapshot] | None = None
         self._marks_written: datetime | None = None
@@ -122,12 +126,14 @@ class TradingEngine:
             )
             with context:
                 if self.before_job is not None:
+                    self._runtime = None  # commands may change it
                     await self.before_job()
                 await self._run_job(name)
 
     async def between_jobs(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work` under the job lock: after the running job, before the next one."""
         async with self._lock:
+            self._runtime = None  # commands may change it
             return await work()
 
     async def _run_job(self, name: JobName) -> None:
@@ -172,13 +178,22 @@ class TradingEngine:
             self._day[2],
             account,
             self.signals,
-            runtime or commands.runtime_state(self.journal.engine),
+            runtime or self.runtime_state(),
             self.config.strategy,
             previous_nlv=self._day[1],
             cost_year=layer_cost_year(self.journal, now) if layer_cost else 0.0,
         )
         structures = tuple(self.journal.open_structures())
         return PortfolioState(account, structures, hedge, self._events())
+
+    def runtime_state(self) -> RuntimeState:
+        """Return the runtime state the overrides set: read each cycle, or kept (`cache_runtime`)
+        until this engine writes it or runs commands."""
+        if self.cache_runtime and self._runtime is not None:
+            return self._runtime
+        state = commands.runtime_state(self.journal.engine)
+        self._runtime = state if self.cache_runtime else None
+        return state
 
     def _events(self) -> tuple[MacroEvent, ...]:
         """Return the macro calendar, read again whenever its file changes (`alvh events add`)."""
@@ -214,7 +229,7 @@ class TradingEngine:
         now = self.clock.now().astimezone(NY)
         params = self.config.strategy
         hedging = job in (JobName.HEDGE, JobName.ROLLS)
-        runtime = commands.runtime_state(self.journal.engine)  # commands apply between jobs
+        runtime = self.runtime_state()  # commands apply between jobs
         state = await self.portfolio(now, hedging, runtime)
         notes: tuple[str, ...] = ()
         if job is JobName.HEDGE:
@@ -241,6 +256,7 @@ class TradingEngine:
             log.info("skip", action=skipped.action, reason=skipped.reason)
         if entry and runtime.skip_next_entry:  # this entry window was the one to skip
             commands.set_runtime(self.journal.engine, {"skip_next_entry": False})
+            self._runtime = None
         for intent in intents:
             await self.execute_checked(intent, state, now)
             state = await self.portfolio(now, hedging, runtime)
@@ -280,9 +296,7 @@ class TradingEngine:
         if not priced:
             return
         marks = {s.id: net_mid(s.legs, quotes) for s in priced}
-        greeks = {
-            s.id: position_greeks(s.legs, s.quantity, s.multiplier, quotes) for s in priced
-        }
+        greeks = {s.id: position_greeks(s.legs, s.quantity, s.multiplier, quotes) for s in priced}
         self.journal.record_marks(marks, snapshot.time, greeks)
         self._marks_written = snapshot.time
 

@@ -92,6 +92,7 @@ async def replay(
             on_day(fire.date())
 
     system.engine.marks_every = REPLAY_MARKS_EVERY
+    system.engine.cache_runtime = True  # no command channel: only the engine writes it
     try:
         await system.engine.start()
         driver = VirtualDriver(
