@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
 
 from strategies.signals.macd import FloatArray, as_float_array, macd, on_valid_sessions
 
@@ -45,9 +46,9 @@ def _on_valid(values: FloatArray, mark: Callable[[FloatArray], BoolArray]) -> Bo
 def _narrowing(histogram: FloatArray, sessions: int) -> BoolArray:
     """Mark positions where the histogram is positive and fell strictly for `sessions` steps."""
     out = np.zeros(histogram.size, dtype=np.bool_)
-    for t in range(sessions, histogram.size):
-        run = histogram[t - sessions : t + 1]
-        out[t] = bool(run[-1] > 0.0 and np.all(np.diff(run) < 0.0))
+    if histogram.size > sessions:
+        runs = sliding_window_view(histogram, sessions + 1)  # runs[i] ends at t = i + sessions
+        out[sessions:] = (runs[:, -1] > 0.0) & np.all(np.diff(runs, axis=1) < 0.0, axis=1)
     return out
 
 
@@ -59,8 +60,9 @@ def histogram_narrowing(histogram: npt.ArrayLike, sessions: int = 3) -> BoolArra
 def _near_high(closes: FloatArray, pct: float, window: int) -> BoolArray:
     """Mark positions within `pct` of the high of the last `window` closes (no NaN inside)."""
     out = np.zeros(closes.size, dtype=np.bool_)
-    for t in range(window - 1, closes.size):
-        out[t] = bool(closes[t] >= (1.0 - pct) * closes[t - window + 1 : t + 1].max())
+    if closes.size >= window:
+        highs = sliding_window_view(closes, window).max(axis=1)  # highs[i] ends at i + window - 1
+        out[window - 1 :] = closes[window - 1 :] >= (1.0 - pct) * highs
     return out
 
 

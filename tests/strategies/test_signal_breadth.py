@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from strategies.signals.breadth import (
     ad_line,
@@ -133,3 +135,37 @@ def test_mismatched_lengths_are_refused() -> None:
 def test_bad_parameters_are_refused() -> None:
     with pytest.raises(ValueError, match="near_high_pct"):
         breadth_divergence([1.0], [1.0], near_high_pct=1.5)
+
+
+def _narrowing_by_definition(hist: list[float], sessions: int) -> list[bool]:
+    """hist[t - sessions] > ... > hist[t] > 0, session by session (the rule as written)."""
+    return [
+        t >= sessions
+        and hist[t] > 0.0
+        and all(hist[i - 1] > hist[i] for i in range(t - sessions + 1, t + 1))
+        for t in range(len(hist))
+    ]
+
+
+def _near_high_by_definition(closes: list[float], pct: float, window: int) -> list[bool]:
+    return [
+        t >= window - 1 and closes[t] >= (1.0 - pct) * max(closes[t - window + 1 : t + 1])
+        for t in range(len(closes))
+    ]
+
+
+_values = st.lists(st.floats(-5.0, 5.0, allow_nan=False).map(lambda x: round(x, 1)), max_size=40)
+
+
+@given(_values, st.integers(1, 5))
+def test_narrowing_matches_the_rule_session_by_session(hist: list[float], sessions: int) -> None:
+    found = histogram_narrowing(np.array(hist, dtype=float), sessions)
+    assert found.tolist() == _narrowing_by_definition(hist, sessions)
+
+
+@given(_values, st.integers(1, 25), st.sampled_from([0.0, 0.01, 0.1]))
+def test_near_high_matches_the_rule_session_by_session(
+    closes: list[float], window: int, pct: float
+) -> None:
+    found = near_rolling_high(np.array(closes, dtype=float), pct, window)
+    assert found.tolist() == _near_high_by_definition(closes, pct, window)
