@@ -62,34 +62,45 @@ def next_fire(jobs: list[Job], after: datetime) -> tuple[datetime, list[JobName]
 
 
 class NextFires:
-    """`next_fire` with each job's next fire time kept until it has passed.
+    """`next_fire` with each trigger's next fire time kept until it has passed.
 
     A trigger's next fire after `now` stays the same while `now` has not reached it, so only the
-    jobs that fired (or were skipped past) are asked again: cron arithmetic is the driver's
-    largest cost once the engine is fast.
+    triggers that fired (or were skipped past) are asked again: cron arithmetic is the driver's
+    largest cost once the engine is fast. A job of several crontabs (an OrTrigger without
+    jitter fires at the earliest of its triggers) is kept per crontab: the 15-minute cron of
+    `manage` is asked again each quarter hour, its 09:45 cron once a day.
     """
 
     def __init__(self, jobs: list[Job]) -> None:
         self.jobs = jobs
-        self._next: dict[JobName, datetime | None] = {}
+        self._triggers = [(job.name, t) for job in jobs for t in _parts(job.trigger)]
+        self._next: list[datetime | None] = [None] * len(self._triggers)
+        self._asked = [False] * len(self._triggers)
 
     def after(self, now: datetime) -> tuple[datetime, list[JobName]] | None:
         """Return the earliest fire time strictly after `now` and every job due then."""
         probe = now + timedelta(microseconds=1)
         best: datetime | None = None
         due: list[JobName] = []
-        for job in self.jobs:
-            fire = self._next.get(job.name)
-            if fire is None or fire <= now:
-                fire = job.trigger.get_next_fire_time(None, probe)
-                self._next[job.name] = fire
+        for i, (name, trigger) in enumerate(self._triggers):
+            fire = self._next[i]
+            if not self._asked[i] or (fire is not None and fire <= now):
+                fire = trigger.get_next_fire_time(None, probe)
+                self._next[i], self._asked[i] = fire, True
             if fire is None:
                 continue
             if best is None or fire < best:
-                best, due = fire, [job.name]
-            elif fire == best:
-                due.append(job.name)
+                best, due = fire, [name]
+            elif fire == best and name not in due:
+                due.append(name)
         return (best, due) if best is not None else None
+
+
+def _parts(trigger: BaseTrigger) -> list[BaseTrigger]:
+    """Return the triggers whose earliest fire is `trigger`'s (itself unless an OrTrigger)."""
+    if isinstance(trigger, OrTrigger) and trigger.jitter is None:
+        return [part for t in trigger.triggers for part in _parts(t)]
+    return [trigger]
 
 
 def runs_now(name: JobName, when: datetime, calendar: TradingCalendar) -> bool:

@@ -90,3 +90,15 @@ def test_next_fires_keeps_each_jobs_fire_until_it_passes_and_matches_next_fire()
         now = expected[0]
     later = now + timedelta(days=3)  # the clock jumped past several fires
     assert fires.after(later) == next_fire(jobs, later)
+
+
+def test_a_job_whose_crontabs_coincide_is_due_once() -> None:
+    schedule = ScheduleConfig(manage=["0 10 * * *", "*/30 9-11 * * *"], hedge=["0 10 * * *"])
+    jobs = build_jobs(schedule)
+    fires = NextFires(jobs)
+    now = datetime(2018, 3, 6, 9, 45, tzinfo=NY)
+    ten = datetime(2018, 3, 6, 10, 0, tzinfo=NY)
+    assert fires.after(now) == next_fire(jobs, now) == (ten, [JobName.HEDGE, JobName.MANAGE])
+    assert fires.after(ten) == next_fire(jobs, ten)
+    half_past = datetime(2018, 3, 6, 10, 30, tzinfo=NY)
+    assert fires.after(datetime(2018, 3, 6, 10, 15, tzinfo=NY)) == (half_past, [JobName.MANAGE])
