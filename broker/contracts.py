@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import date
 from enum import StrEnum
 
@@ -33,7 +34,7 @@ class IndexContract:
         return f"{self.symbol} IND"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: `key` is cached in the instance's __dict__
 class OptionContract:
     """A listed option; `trading_class` separates SPXW (PM) from SPX (AM) series."""
 
@@ -47,12 +48,13 @@ class OptionContract:
 
     sec_type = SecType.OPTION
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Return the contract's identity as text (the journal's and the books' dict key)."""
         return f"{self.trading_class} {self.expiry.isoformat()} {self.right.value} {self.strike:g}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)  # no slots: `key` is cached in the instance's __dict__
 class FutureContract:
     """A listed future such as a VIX future on CFE (multiplier 1000)."""
 
@@ -64,8 +66,9 @@ class FutureContract:
 
     sec_type = SecType.FUTURE
 
-    @property
+    @cached_property
     def key(self) -> str:
+        """Return the contract's identity as text (the journal's and the books' dict key)."""
         return f"{self.trading_class} {self.expiry.isoformat()} FUT"
 
 
