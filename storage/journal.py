@@ -555,12 +555,12 @@ class Journal:
         day = at.astimezone(NY).date()
         greeks = greeks or {}
         statements = _mark_statements()
-        with self._transaction() as session:
-            open_ids = session.execute(statements.open_ids, {"ids": list(marks)}).scalars()
+        with self._engine.begin() as connection:  # Core statements: no ORM session needed
+            open_ids = connection.execute(statements.open_ids, {"ids": list(marks)}).scalars()
             rows = [_mark_values(sid, marks[sid], at, greeks.get(sid)) for sid in open_ids]
             if rows:
-                session.execute(statements.latest, rows)
-                session.execute(statements.daily, [{**row, "day": day} for row in rows])
+                connection.execute(statements.latest, rows)
+                connection.execute(statements.daily, [{**row, "day": day} for row in rows])
 
     def recovery_start(self) -> datetime | None:
         """Return the earliest time an execution the journal lacks can have, or None for all.
@@ -612,14 +612,15 @@ class Journal:
 
     def open_marks(self) -> dict[int, tuple[float, datetime]]:
         """Return the latest (mark, time) of each open structure that has one."""
+        statement = select(StructureRow.id, StructureRow.mark, StructureRow.marked_at).where(
+            StructureRow.status == StructureStatus.OPEN.value
+        )
         with self._transaction() as session:
-            rows = session.exec(
-                select(StructureRow).where(StructureRow.status == StructureStatus.OPEN.value)
-            ).all()
+            rows = session.exec(statement).all()
             return {
-                _id(r.id): (r.mark, r.marked_at)
-                for r in rows
-                if r.mark is not None and r.marked_at is not None
+                _id(sid): (mark, at)
+                for sid, mark, at in rows
+                if mark is not None and at is not None
             }
 
     def structure_status(self, structure_id: int) -> str | None:
@@ -975,7 +976,7 @@ _MARK_COLUMNS = ("mark", "marked_at", "delta", "gamma", "vega", "theta")
 class _MarkStatements:
     """`record_marks`'s three statements, built once (marks are written every hour of a run)."""
 
-    open_ids: sa.Select[tuple[int]]
+    open_ids: sa.Select[int]
     latest: sa.Update
     daily: sa.Insert
 
