@@ -14,6 +14,7 @@ before that the EMAs are dominated by their seed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -97,10 +98,10 @@ def crossovers(histogram: npt.ArrayLike) -> IntArray:
     hist = as_float_array(histogram)
     out = np.zeros(hist.size, dtype=np.int64)
     previous: bool | None = None
-    for i, value in enumerate(hist):
-        if not np.isfinite(value):
+    for i, value in enumerate(hist.tolist()):  # Python floats: NumPy scalars cost more here
+        if not math.isfinite(value):
             continue
-        positive = bool(value > 0.0)
+        positive = value > 0.0
         if previous is not None and positive != previous:
             out[i] = 1 if positive else -1
         previous = positive

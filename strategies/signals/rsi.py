@@ -13,6 +13,7 @@ missing session; it is NaN until `period` changes (period + 1 valid closes) exis
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -88,10 +89,10 @@ def rsi_episodes(rsi_values: npt.ArrayLike, low: float = 30.0, high: float = 70.
         raise ValueError(f"RSI episodes need low < high, got low={low}, high={high}")
     episodes: list[Episode] = []
     current: Episode | None = None
-    for i, value in enumerate(as_float_array(rsi_values)):
-        if not np.isfinite(value):
+    for i, value in enumerate(as_float_array(rsi_values).tolist()):
+        if not math.isfinite(value):
             continue
-        zone = _zone(float(value), low, high)
+        zone = _zone(value, low, high)
         if current is not None and zone != current.kind:
             episodes.append(Episode(current.kind, current.start_index, i))
             current = None
