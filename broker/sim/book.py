@@ -66,7 +66,10 @@ class Book:
 def stress_scale(vix: float, params: BookParams) -> float:
     """Return the spread multiplier for a VIX level."""
     ratio = max(vix, 0.0) / params.calm_vix
-    return float(np.clip(ratio**params.stress_power, params.min_scale, params.max_scale))
+    scaled = float(ratio**params.stress_power)
+    # np.clip, without its overhead: min(max(x, low), high), NaN (a NaN VIX) staying NaN
+    low = scaled if scaled >= params.min_scale or scaled != scaled else params.min_scale
+    return low if low <= params.max_scale or low != low else params.max_scale
 
 
 def option_tick(price: npt.ArrayLike) -> FloatArray:

@@ -40,23 +40,19 @@ class Product(StrEnum):
     VIX_FUTURE = "VX"
 
 
+_OPTION_PRODUCTS = {
+    ("SPX", "SPXW"): Product.SPXW,
+    ("SPX", "SPX"): Product.SPX,
+    ("VIX", "VIX"): Product.VIX_OPTION,
+}
+
+
 def product_of(contract: TradableContract) -> Product | None:
     """Return the listed product a contract belongs to, or None when the venue lacks it."""
     if isinstance(contract, FutureContract):
-        return (
-            Product.VIX_FUTURE
-            if (contract.symbol, contract.trading_class)
-            == (
-                "VIX",
-                "VX",
-            )
-            else None
-        )
-    if contract.symbol == "SPX" and contract.trading_class in ("SPXW", "SPX"):
-        return Product(contract.trading_class)
-    if (contract.symbol, contract.trading_class) == ("VIX", "VIX"):
-        return Product.VIX_OPTION
-    return None
+        listed = (contract.symbol, contract.trading_class) == ("VIX", "VX")
+        return Product.VIX_FUTURE if listed else None
+    return _OPTION_PRODUCTS.get((contract.symbol, contract.trading_class))
 
 
 class Listings:
@@ -78,11 +74,14 @@ class Listings:
 
     def settlement_time(self, contract: TradableContract) -> datetime:
         """Return the instant a contract settles (and stops existing)."""
-        product = product_of(contract)
-        key = (product, contract.expiry)
+        return self.settlement_of(product_of(contract), contract.expiry)
+
+    def settlement_of(self, product: Product | None, expiry: date) -> datetime:
+        """Return the instant the contracts of a product and expiry settle (memoized)."""
+        key = (product, expiry)
         known = self._settlements.get(key)
         if known is None:
-            known = self._settlements[key] = self._settlement_of(product, contract.expiry)
+            known = self._settlements[key] = self._settlement_of(product, expiry)
         return known
 
     def _settlement_of(self, product: Product | None, expiry: date) -> datetime:

@@ -5,10 +5,15 @@ SPX options are priced by Black-Scholes with a dividend yield on the SPX surface
 (broker.sim.vix_futures), or from the user's futures CSV when one is given; VIX options are
 priced by Black-76 off the future of the same expiry with the vol-of-vol model. Books come
 from broker.sim.book; listing and settlement rules from broker.sim.listings.
+
+Two paths compute the same numbers: batches of at most SCALAR_BATCH contracts (the held book a
+replay values at every instant) go through broker.sim.scalar_quotes, one contract at a time in
+plain floats; larger ones (chains) through the vectorized models. See scalar_quotes for why.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,11 +25,21 @@ from broker.contracts import FutureContract, IndexContract, OptionContract, Righ
 from broker.errors import MarketDataEnded
 from broker.market import DailyBar, Greeks, OptionQuote, Quote
 from broker.pricing import PriceGreeks, black76_greeks, bs_greeks
+from broker.pricing_scalar import Greeks5, black76_greeks_one, bs_greeks_one
 from broker.sim.book import Book, BookParams, future_book, option_book
 from broker.sim.history import DailyBar as HistoryBar
 from broker.sim.history import DailyHistory
 from broker.sim.intraday import intraday_level
 from broker.sim.listings import Listings, Product, product_of
+from broker.sim.scalar_quotes import (
+    SCALAR_BATCH,
+    future_book_one,
+    moneyness_sd,
+    option_book_one,
+    spx_vol_one,
+    vix_future_price_one,
+    vix_option_vol_one,
+)
 from broker.sim.vix_futures import TermStructureParams, vix_futures_prices
 from broker.sim.volatility import (
     SpxSurface,
@@ -148,6 +163,11 @@ class SimMarket:
         ]
         return np.asarray(seconds, dtype=np.float64) / YEAR_SECONDS
 
+    def _years_to_one(self, product: Product | None, expiry: date, now: datetime) -> float:
+        """Return ``_years_to`` of one contract, given by its product and expiry."""
+        settles = self.listings.settlement_of(product, expiry)
+        return max((settles - now).total_seconds(), 0.0) / YEAR_SECONDS
+
     # -- VIX futures -------------------------------------------------------------------------
     def vix_future_prices(self, expiries: Sequence[date], now: datetime) -> np.ndarray:
         """Return the fair value of the VIX futures of `expiries` at `now`.
@@ -155,14 +175,49 @@ class SimMarket:
         From the term-structure model, or, when the user supplied futures settlements for
         today, from those shifted by the model's move since the close of today's bar.
         """
+        return np.array(self._fair_values(expiries, now), dtype=np.float64)
+
+    def _fair_values(self, expiries: Sequence[date], now: datetime) -> list[float]:
+        """Return ``vix_future_prices`` as a list of floats (memoized within the instant)."""
         self._memo_at(now)
         memo = self._fair_memo
         missing = [e for e in dict.fromkeys(expiries) if e not in memo]
         if missing:
-            memo.update(zip(missing, self._fair_futures(missing, now).tolist(), strict=True))
-        return np.array([memo[e] for e in expiries], dtype=np.float64)
+            memo.update(zip(missing, self._fair_futures(missing, now), strict=True))
+        return [memo[e] for e in expiries]
 
-    def _fair_futures(self, expiries: Sequence[date], now: datetime) -> np.ndarray:
+    def _fair_futures(self, expiries: Sequence[date], now: datetime) -> list[float]:
+        if len(expiries) <= SCALAR_BATCH:
+            return self._fair_futures_scalar(expiries, now)
+        return self._fair_futures_vector(expiries, now).tolist()
+
+    def _fair_futures_scalar(self, expiries: Sequence[date], now: datetime) -> list[float]:
+        """``_fair_futures_vector``, one expiry at a time (same numbers, see scalar_quotes)."""
+        vix = float(self.levels(now)[1])
+        params = self.model.term_structure
+        future = Product.VIX_FUTURE
+        model = [
+            vix_future_price_one(vix, self._years_to_one(future, e, now), params) for e in expiries
+        ]
+        day = now.astimezone(NY).date()
+        settles = self.history.futures_settles(day) if self.history.has(day) else None
+        if not settles:
+            return model
+        session = self.calendar.session(day)
+        close = session.close if session is not None else now
+        vix_close = self.history.bar(day).vix_close
+        out = []
+        for e, fair in zip(expiries, model, strict=True):
+            user = float(settles.get(e, math.nan))
+            if math.isfinite(user):
+                at_close = vix_future_price_one(
+                    vix_close, self._years_to_one(future, e, close), params
+                )
+                fair = user + (fair - at_close)
+            out.append(fair)
+        return out
+
+    def _fair_futures_vector(self, expiries: Sequence[date], now: datetime) -> np.ndarray:
         _, vix = self.levels(now)
         contracts = [FutureContract("VIX", "VX", e) for e in expiries]
         t = self._years_to(contracts, now)
@@ -199,6 +254,8 @@ class SimMarket:
         return [memo[c] for c in contracts]
 
     def _price_futures(self, contracts: Sequence[FutureContract], now: datetime) -> list[Quote]:
+        if len(contracts) <= SCALAR_BATCH:
+            return self._price_futures_scalar(contracts, now)
         _, vix = self.levels(now)
         fair = self.vix_future_prices([c.expiry for c in contracts], now)
         book = future_book(fair, vix, self.model.book)
@@ -214,6 +271,18 @@ class SimMarket:
             )
             for i, c in enumerate(contracts)
         ]
+
+    def _price_futures_scalar(
+        self, contracts: Sequence[FutureContract], now: datetime
+    ) -> list[Quote]:
+        """``_price_futures``, one contract at a time (same numbers, see scalar_quotes)."""
+        vix = float(self.levels(now)[1])
+        fairs = self._fair_values([c.expiry for c in contracts], now)
+        quotes = []
+        for c, fair in zip(contracts, fairs, strict=True):
+            bid, ask, size = future_book_one(fair, vix, self.model.book)
+            quotes.append(Quote(c, bid, ask, fair, now, float(size), float(size)))
+        return quotes
 
     # -- options -----------------------------------------------------------------------------
     def option_quotes(
@@ -252,6 +321,8 @@ class SimMarket:
         return [q for q in out if q is not None]
 
     def _spx_quotes(self, contracts: list[OptionContract], now: datetime) -> list[OptionQuote]:
+        if len(contracts) <= SCALAR_BATCH:
+            return self._spx_quotes_scalar(contracts, now)
         spx, vix = self.levels(now)
         m = self.model
         strikes = np.array([c.strike for c in contracts])
@@ -265,6 +336,27 @@ class SimMarket:
         book = option_book(Product.SPXW, g.price, z, vix, m.book)
         return _option_quotes(contracts, products, g, vol, book, np.full(len(contracts), spx), now)
 
+    def _spx_quotes_scalar(
+        self, contracts: list[OptionContract], now: datetime
+    ) -> list[OptionQuote]:
+        """``_spx_quotes``, one contract at a time (same numbers, see scalar_quotes)."""
+        spx, vix = (float(x) for x in self.levels(now))
+        m = self.model
+        surface = self._spx_surface(vix)
+        carry = m.rate - m.dividend_yield
+        quotes = []
+        for c in contracts:
+            product = product_of(c)
+            strike = float(c.strike)
+            t = self._years_to_one(product, c.expiry, now)
+            forward = spx * math.exp(carry * t)
+            vol = spx_vol_one(surface, forward, strike, t)
+            g = bs_greeks_one(spx, strike, t, m.rate, m.dividend_yield, vol, c.right is Right.CALL)
+            z = moneyness_sd(strike, forward, vol, t)
+            book = option_book_one(Product.SPXW, g[0], z, vix, m.book)
+            quotes.append(_option_quote(c, product, book, g, vol, spx, now))
+        return quotes
+
     def _spx_surface(self, vix: float) -> SpxSurface:
         """Return the SPX surface for a VIX level (built once per level: it solves its anchor)."""
         if self._surface is None or self._surface[0] != vix:
@@ -272,6 +364,8 @@ class SimMarket:
         return self._surface[1]
 
     def _vix_quotes(self, contracts: list[OptionContract], now: datetime) -> list[OptionQuote]:
+        if len(contracts) <= SCALAR_BATCH:
+            return self._vix_quotes_scalar(contracts, now)
         _, vix = self.levels(now)
         m = self.model
         expiries = sorted({c.expiry for c in contracts})
@@ -286,6 +380,45 @@ class SimMarket:
         products = [product_of(c) for c in contracts]
         book = option_book(Product.VIX_OPTION, g.price, z, vix, m.book)
         return _option_quotes(contracts, products, g, vol, book, forward, now)
+
+    def _vix_quotes_scalar(
+        self, contracts: list[OptionContract], now: datetime
+    ) -> list[OptionQuote]:
+        """``_vix_quotes``, one contract at a time (same numbers, see scalar_quotes)."""
+        vix = float(self.levels(now)[1])
+        m = self.model
+        expiries = sorted({c.expiry for c in contracts})
+        futures = dict(zip(expiries, self._fair_values(expiries, now), strict=True))
+        quotes = []
+        for c in contracts:
+            product = product_of(c)
+            forward = futures[c.expiry]
+            strike = float(c.strike)
+            t = self._years_to_one(product, c.expiry, now)
+            vol = vix_option_vol_one(vix, forward, strike, t, m.vix_options)
+            g = black76_greeks_one(forward, strike, t, m.rate, vol, c.right is Right.CALL)
+            z = moneyness_sd(strike, forward, vol, t)
+            book = option_book_one(Product.VIX_OPTION, g[0], z, vix, m.book)
+            quotes.append(_option_quote(c, product, book, g, vol, forward, now))
+        return quotes
+
+
+def _option_quote(
+    contract: OptionContract,
+    product: Product | None,
+    book: tuple[float, float, int],
+    g: Greeks5,
+    vol: float,
+    underlying: float,
+    now: datetime,
+) -> OptionQuote:
+    """Return one option's quote (``_option_quotes`` for a single contract)."""
+    bid, ask, size = book
+    if product is None:  # not listed: a value and greeks, but no book
+        bid = ask = math.nan
+    price, delta, gamma, vega, theta = g
+    quote = Quote(contract, bid, ask, price, now, float(size), float(size))
+    return OptionQuote(quote, Greeks(vol, delta, gamma, vega, theta), underlying)
 
 
 def _option_quotes(

@@ -3,7 +3,9 @@
 The only volatility input the simulator has at any instant is the VIX. Everything below is a
 deterministic function of (VIX, forward, strike, time to expiry) and frozen parameter objects
 (``SurfaceParams``, ``VixOptionParams``); every function is vectorized and cheap enough for
-every engine cycle. The VIX futures curve is in ``broker.sim.vix_futures``.
+every engine cycle (the few ``*_one`` functions are one-point twins used by
+``broker.sim.scalar_quotes`` for small batches). The VIX futures curve is in
+``broker.sim.vix_futures``.
 
 Smile: SSVI (Gatheral and Jacquier, "Arbitrage-free SVI volatility surfaces", 2014)
     Total implied variance w = sigma^2 t at log-moneyness k = ln(K / F) is
@@ -113,6 +115,18 @@ def ssvi_total_variance(
     return np.asarray(0.5 * th * (1.0 + rho * x + root), dtype=np.float64)
 
 
+def ssvi_total_variance_one(k: float, theta: float, rho: float, eta: float) -> float:
+    """Return ``ssvi_total_variance`` for one point, in the same operations (for small batches).
+
+    theta must be positive (callers floor t at a minute): 0 raises ZeroDivisionError here where
+    the vector function gives NaN.
+    """
+    x = eta / math.sqrt(theta * (1.0 + theta)) * k
+    y = x + rho
+    root = math.sqrt(y * y + (1.0 - rho * rho))  # NumPy evaluates an array's ** 2 as y * y
+    return 0.5 * theta * (1.0 + rho * x + root)
+
+
 # --------------------------------------------------------------------------------------------
 # SPX surface
 # --------------------------------------------------------------------------------------------
@@ -194,6 +208,8 @@ def _swap_grid() -> tuple[FloatArray, FloatArray, FloatArray]:
 
 
 _SWAP_U, _SWAP_WEIGHTS, _SWAP_SIDE = _swap_grid()  # read-only constants
+_SWAP_NEG_U = -_SWAP_U
+_SWAP_NEG_U.setflags(write=False)
 
 
 def _slice_variance_swap(atm: float, t: float, rho: float, eta: float) -> float:
@@ -201,14 +217,39 @@ def _slice_variance_swap(atm: float, t: float, rho: float, eta: float) -> float:
 
     With F = 1 the fair variance is (2 / t) * integral of OTM(k) e^{-k} dk; the integrand is
     evaluated on a grid of at-the-money standard deviations u = k / (atm sqrt(t)).
+    The SPX surface solves its anchor with two of these whenever the VIX moves (every instant
+    of a replay), so they are written in place, in few ufunc calls; each line is the same
+    operation, in the same order, as the plain formulas
+        s = sqrt(ssvi_total_variance(k, sd^2, rho, eta)),  d1 = -k / s + s / 2,  d2 = d1 - s,
+        otm = side (e^{-k} N(side d1) - N(side d2)),
+    or its exact mirror (rho - (-x) for x + rho: negation is exact), so the result is bitwise
+    that of evaluating them directly.
     """
     sd = atm * math.sqrt(t)
-    k = _SWAP_U * sd
-    s = np.sqrt(ssvi_total_variance(k, sd * sd, rho, eta))
-    d1 = -k / s + 0.5 * s
-    d2 = d1 - s
-    side = _SWAP_SIDE
-    otm = side * (np.exp(-k) * ndtr(side * d1) - ndtr(side * d2))
+    theta = sd * sd
+    if not theta > 0.0:  # eta / 0 below: NaN, as the plain formulas give (NaN at k = 0)
+        return math.nan
+    neg_k = _SWAP_NEG_U * sd  # -k, exactly
+    neg_x = np.multiply(neg_k, eta / math.sqrt(theta * (1.0 + theta)))  # -phi k
+    root = np.subtract(rho, neg_x)  # x + rho
+    np.square(root, out=root)
+    root += 1.0 - rho * rho
+    np.sqrt(root, out=root)
+    neg_x *= rho
+    s = np.subtract(1.0, neg_x, out=neg_x)  # 1 + rho x
+    s += root
+    s *= 0.5 * theta
+    np.sqrt(s, out=s)  # total vol sqrt(w(k))
+    d = np.empty((2, s.size))  # rows: d1, d2, then N(side d1), N(side d2)
+    np.divide(neg_k, s, out=d[0])
+    d[0] += np.multiply(s, 0.5, out=root)
+    np.subtract(d[0], s, out=d[1])
+    d *= _SWAP_SIDE
+    ndtr(d, out=d)
+    otm = np.exp(neg_k, out=neg_k)
+    otm *= d[0]
+    otm -= d[1]
+    otm *= _SWAP_SIDE
     return math.sqrt(2.0 * float(_SWAP_WEIGHTS @ otm) * sd / t)
 
 
@@ -234,6 +275,11 @@ def _h(x: FloatArray) -> FloatArray:
     small = x < 1e-8
     safe = np.where(small, 1.0, x)
     return np.asarray(np.where(small, 1.0 - 0.5 * x, -np.expm1(-safe) / safe))
+
+
+def h_one(x: float) -> float:
+    """Return ``_h`` of one float, in the same operations."""
+    return 1.0 - 0.5 * x if x < 1e-8 else -math.expm1(-x) / x
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +362,7 @@ def spx_surface(vix: float, params: SurfaceParams = DEFAULT_SURFACE) -> SpxSurfa
     eta = skew_eta(vix, params)
     atm30 = _anchor_atm(vix, eta, params)
     tau = params.vix_days / YEAR_DAYS
-    h_tau = float(_h(np.array(params.term_kappa * tau)))
+    h_tau = h_one(params.term_kappa * tau)
     a = (2.0 * math.log(atm30) - 2.0 * math.log(params.long_run_vol)) / h_tau
     if a > _MAX_TERM_LOG_RATIO:  # VIX above ~100: keep the calendar free of arbitrage
         a = _MAX_TERM_LOG_RATIO
