@@ -344,9 +344,16 @@ class Journal:
     # fills
 
     def record_fill(self, fill: Fill) -> bool:
-        """Journal an execution; return False when its exec_id is already journaled."""
+        """Journal an execution; return False when its exec_id is already journaled.
+
+        Looked up first: reconcile offers executions the journal mostly has already, and a
+        failed insert costs a rollback and an exception. The unique exec_id still decides
+        when another writer journals the same execution in between.
+        """
         try:
             with self._transaction() as session:
+                if _fill_id(session, fill.exec_id) is not None:
+                    return False
                 session.add(codec.fill_to_row(fill))
         except IntegrityError:
             if self._has_fill(fill.exec_id):
@@ -356,8 +363,7 @@ class Journal:
 
     def _has_fill(self, exec_id: str) -> bool:
         with self._transaction() as session:
-            found = session.exec(select(FillRow.id).where(FillRow.exec_id == exec_id)).first()
-            return found is not None
+            return _fill_id(session, exec_id) is not None
 
     def fills_for_ref(self, ref: str) -> list[Fill]:
         """Return the executions of an order, oldest first."""
@@ -958,6 +964,10 @@ def _set_status(
     row.status_message = message
     row.updated_at = at
     session.add(row)
+
+
+def _fill_id(session: Session, exec_id: str) -> int | None:
+    return session.exec(select(FillRow.id).where(FillRow.exec_id == exec_id)).first()
 
 
 def _order_row(session: Session, ref: str) -> OrderRow | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import StatementError
 from sqlmodel import Session, func, select
 
+import storage.journal as journal_module
 from broker.account import AccountSnapshot
 from broker.contracts import FutureContract, IndexContract, OptionContract, Right
 from broker.orders import Fill, Leg, Order, OrderState, OrderStatus, Side, order_ref
@@ -181,6 +183,24 @@ def test_fill_delivered_twice_is_stored_once(journal: Journal) -> None:
     assert journal.record_fill(fill) is False
     assert journal.fill_count() == 1
     assert journal.last_fills() == [fill]
+
+
+def test_a_fill_journaled_between_the_lookup_and_the_insert_is_still_stored_once(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fill = condor_fill("0001f4e8.01", "alvh-1", CONDOR_LEGS[0], T0, 1.3)
+    journal.record_fill(fill)  # "another writer", already there
+    lookups = []
+    real_lookup = journal_module._fill_id
+
+    def blind_first_lookup(session: Any, exec_id: str) -> int | None:
+        lookups.append(exec_id)
+        return None if len(lookups) == 1 else real_lookup(session, exec_id)
+
+    monkeypatch.setattr(journal_module, "_fill_id", blind_first_lookup)
+    assert journal.record_fill(fill) is False  # the unique exec_id refused the insert
+    assert lookups == [fill.exec_id, fill.exec_id]
+    assert journal.fill_count() == 1
 
 
 def test_fills_for_ref_returns_that_orders_fills_oldest_first(journal: Journal) -> None:
