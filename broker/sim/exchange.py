@@ -83,6 +83,8 @@ class SimExchange:
         # (the held keys, the first instant one of them settles): a cycle's many calls skip the
         # per-holding settlement check until a holding changes or that instant comes
         self._next_settlement: tuple[tuple[str, ...], datetime | None] = ((), None)
+        # (holdings as (key, quantity), margin): margin without prices, kept while they hold
+        self._margin_memo: tuple[tuple[tuple[str, int], ...], float] | None = None
         self._dirty = False
         self._saved_clock = self.state.clock
         # history before this instant may be only in the file (None: all of it is in memory)
@@ -260,12 +262,23 @@ class SimExchange:
         return MarginImpact(margin, nlv - margin, nlv)
 
     def _margin(self, holdings: list[tuple[Held, int]], now: datetime) -> float:
+        """Return the margin of `holdings`; kept for the same holdings while it does not
+        depend on prices (only a net short call group prices its underlying)."""
+        book = tuple((contract.key, quantity) for contract, quantity in holdings)
+        if self._margin_memo is not None and self._margin_memo[0] == book:
+            return self._margin_memo[1]
+        priced = False
+
         def underlying(symbol: str, expiry: date) -> float:
+            nonlocal priced
+            priced = True
             if symbol == "VIX":
                 return float(self.market.vix_future_prices([expiry], now)[0])
             return self.market.levels(now)[0]
 
-        return portfolio_margin(holdings, underlying, self.future_initial_margin)
+        margin = portfolio_margin(holdings, underlying, self.future_initial_margin)
+        self._margin_memo = None if priced else (book, margin)
+        return margin
 
     def _marks(self, now: datetime) -> dict[str, float]:
         held = [h.contract for h in self.state.holdings.values() if h.quantity]

@@ -173,6 +173,30 @@ async def test_margin_of_a_condor_is_its_widest_side_times_100_per_unit(
     assert impact.maintenance_margin_after == pytest.approx(50 * 100 * 4)
 
 
+async def test_margin_follows_the_holdings_and_a_naked_calls_underlying(
+    exchange: SimExchange, clock: VirtualClock
+) -> None:
+    legs = condor_legs()
+    await exchange.place_order(Order("alvh-30", legs, 1, await natural(exchange, legs)))
+    assert (await exchange.account()).maintenance_margin == pytest.approx(50 * 100)
+    impact = await exchange.what_if(Order("x", legs, 2, 0.0))
+    assert impact.maintenance_margin_after == pytest.approx(50 * 100 * 3)
+    assert (await exchange.account()).maintenance_margin == pytest.approx(50 * 100)
+    await exchange.place_order(Order("alvh-31", legs, 1, await natural(exchange, legs)))
+    assert (await exchange.account()).maintenance_margin == pytest.approx(50 * 100 * 2)
+
+    naked = (Leg(spxw(2900, Right.CALL), Side.SELL),)  # a net short call: priced margin
+    await exchange.place_order(Order("alvh-32", naked, 1, 0.0))
+    charges = []
+    for hour in (10, 15):
+        clock.advance_to(datetime(2018, 3, 5, hour, 0, tzinfo=NY))
+        spx, _ = exchange.market.levels(clock.now())
+        margin = (await exchange.account()).maintenance_margin
+        charges.append(margin)
+        assert margin == pytest.approx(50 * 100 * 2 + 0.20 * spx * 100)
+    assert charges[0] != charges[1]
+
+
 async def test_unlisted_strike_expiry_product_and_mixed_combo_are_rejected(
     exchange: SimExchange,
 ) -> None:
