@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -562,7 +562,11 @@ class Journal:
         greeks = greeks or {}
         statements = _mark_statements()
         with self._engine.begin() as connection:  # Core statements: no ORM session needed
-            open_ids = connection.execute(statements.open_ids, {"ids": list(marks)}).scalars()
+            if self.cache_open_structures and self._open_cache is not None:
+                held = {s.id for s in self._open_cache}  # the cache is dropped on each change
+                open_ids: Iterable[int] = (sid for sid in marks if sid in held)
+            else:
+                open_ids = connection.execute(statements.open_ids, {"ids": list(marks)}).scalars()
             rows = [_mark_values(sid, marks[sid], at, greeks.get(sid)) for sid in open_ids]
             if rows:
                 connection.execute(statements.latest, rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import Session, select
 
 from broker.contracts import OptionContract, Right
@@ -101,3 +102,19 @@ def test_recovery_start_is_the_newest_fill_or_the_oldest_order_in_flight() -> No
     in_flight = journal.record_intent(pending, MON_1000)
     journal.record_order(in_flight, Order(order_ref(in_flight), LEGS, 1, -2.0), MON_1000)
     assert journal.recovery_start() == MON_1000  # an order still in flight goes back further
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_only_open_structures_get_marks_whether_or_not_they_are_cached(cached: bool) -> None:
+    journal = Journal.in_memory()
+    journal.cache_open_structures = cached
+    _, kept = open_condor(journal)
+    _, gone = open_condor(journal)
+    assert {s.id for s in journal.open_structures()} == {kept, gone}  # fills the cache
+    journal.close_structure(gone, close_price=1.0, closed_at=MON_1000, reason="test")
+    assert [s.id for s in journal.open_structures()] == [kept]  # cached again when cached
+    journal.record_marks({kept: -2.10, gone: -9.99}, MON_1545)
+    with Session(journal._engine) as session:
+        marked = session.exec(select(MarkRow.structure_id)).all()
+    assert marked == [kept]
+    assert journal.open_marks() == {kept: (-2.10, MON_1545)}
