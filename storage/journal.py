@@ -284,32 +284,30 @@ class Journal:
             )
 
     def record_order_state(self, state: OrderState, at: datetime) -> None:
-        """Update an order with what the venue reports and append it to its history."""
-        with self._transaction() as session:
-            row = _order_row(session, state.ref)
-            if row is None:
-                raise KeyError(f"no journaled order with ref {state.ref!r}")
-            row.broker_order_id = state.broker_order_id or row.broker_order_id
-            row.status = state.status.value
-            row.filled = state.filled
-            row.remaining = state.remaining
-            row.limit_price = state.limit_price
-            row.avg_fill_price = state.avg_fill_price
-            row.message = state.message
-            row.updated_at = at
-            session.add(row)
-            session.add(
-                OrderEventRow(
-                    ref=state.ref,
-                    time=at,
-                    status=state.status.value,
-                    filled=state.filled,
-                    remaining=state.remaining,
-                    limit_price=state.limit_price,
-                    avg_fill_price=state.avg_fill_price,
-                    message=state.message,
-                )
+        """Update an order with what the venue reports and append it to its history.
+
+        Two Core statements in one transaction (an order is journaled at each walk step);
+        a `KeyError` for an order never journaled, and nothing written.
+        """
+        orders, events = OrderRow.__table__, OrderEventRow.__table__  # type: ignore[attr-defined]
+        reported = {
+            "status": state.status.value,
+            "filled": state.filled,
+            "remaining": state.remaining,
+            "limit_price": state.limit_price,
+            "avg_fill_price": state.avg_fill_price,
+            "message": state.message,
+        }
+        latest = {**reported, "updated_at": at}
+        if state.broker_order_id:  # an empty id never replaces the one journaled
+            latest["broker_order_id"] = state.broker_order_id
+        with self._engine.begin() as connection:
+            updated = connection.execute(
+                sa.update(orders).where(orders.c.ref == state.ref).values(latest)
             )
+            if updated.rowcount == 0:
+                raise KeyError(f"no journaled order with ref {state.ref!r}")
+            connection.execute(sa.insert(events).values(ref=state.ref, time=at, **reported))
 
     def order_state(self, ref: str) -> OrderState | None:
         """Return the last known state of an order, or None for an unknown ref."""

@@ -170,6 +170,17 @@ def test_order_states_append_to_the_history(journal: Journal) -> None:
     assert count_rows(journal, OrderEventRow) == 4
 
 
+def test_a_state_without_the_venues_order_id_keeps_the_one_journaled(journal: Journal) -> None:
+    intent_id = journal.record_intent(condor_intent(), T0)
+    ref = order_ref(intent_id)
+    journal.record_order(intent_id, Order(ref, CONDOR_LEGS, 2, -2.35), T0)
+    journal.record_order_state(OrderState(ref, "1001", OrderStatus.WORKING, 0, 2, -2.35), T0)
+    journal.record_order_state(OrderState(ref, "", OrderStatus.CANCELLED, 0, 2, -2.35), T0)
+    state = journal.order_state(ref)
+    assert state is not None and state.broker_order_id == "1001"
+    assert state.status is OrderStatus.CANCELLED
+
+
 def test_state_of_an_unknown_order_raises_key_error(journal: Journal) -> None:
     with pytest.raises(KeyError):
         journal.record_order_state(OrderState("alvh-5", "1", OrderStatus.WORKING, 0, 1, 1.0), T0)
