@@ -224,6 +224,11 @@ class Journal:
                 session.rollback()
                 raise
 
+    def _scalar(self, statement: Any) -> Any:
+        """Return the one value of a read-only aggregate (Core: no ORM session to set up)."""
+        with self._engine.connect() as connection:
+            return connection.execute(statement).scalar_one()
+
     # intents
 
     def record_intent(self, intent: Intent, at: datetime) -> int:
@@ -391,13 +396,10 @@ class Journal:
     def commissions_for_intent(self, intent_id: int) -> float:
         """Return the commissions paid on the fills of an intent's order."""
         order_refs = select(OrderRow.ref).where(OrderRow.intent_id == intent_id)
-        with self._transaction() as session:
-            total = session.exec(
-                select(func.coalesce(func.sum(FillRow.commission), 0.0)).where(
-                    or_(FillRow.intent_id == intent_id, col(FillRow.order_ref).in_(order_refs))
-                )
-            ).one()
-            return float(total)
+        total = select(func.coalesce(func.sum(FillRow.commission), 0.0)).where(
+            or_(FillRow.intent_id == intent_id, col(FillRow.order_ref).in_(order_refs))
+        )
+        return float(self._scalar(total))
 
     # structures
 
@@ -577,17 +579,17 @@ class Journal:
         is either newer than the newest journaled fill or belongs to an order still in flight
         (placed at or after its `placed_at`). None when the journal has no fill yet.
         """
-        with self._transaction() as session:
-            newest = session.exec(select(func.max(FillRow.time))).one()
+        with self._engine.connect() as connection:  # read only: Core, no ORM session
+            newest = connection.execute(select(func.max(FillRow.time))).scalar_one()
             if newest is None:
                 return None
-            in_flight = session.exec(
+            in_flight = connection.execute(
                 select(func.min(OrderRow.placed_at))
                 .join(IntentRow, col(IntentRow.id) == col(OrderRow.intent_id))
                 .where(col(IntentRow.status).in_([st.value for st in IN_FLIGHT_STATUSES]))
-            ).one()
-            newest = _as_utc(newest)
-            return newest if in_flight is None else min(newest, _as_utc(in_flight))
+            ).scalar_one()
+        newest = _as_utc(newest)
+        return newest if in_flight is None else min(newest, _as_utc(in_flight))
 
     def open_greeks(self) -> dict[int, PositionGreeks]:
         """Return the position greeks at the latest mark of each open structure that has them."""
@@ -623,13 +625,11 @@ class Journal:
         statement = select(StructureRow.id, StructureRow.mark, StructureRow.marked_at).where(
             StructureRow.status == StructureStatus.OPEN.value
         )
-        with self._transaction() as session:
-            rows = session.exec(statement).all()
-            return {
-                _id(sid): (mark, at)
-                for sid, mark, at in rows
-                if mark is not None and at is not None
-            }
+        with self._engine.connect() as connection:  # read only: Core, no ORM session
+            rows = connection.execute(statement).all()
+        return {
+            _id(sid): (mark, at) for sid, mark, at in rows if mark is not None and at is not None
+        }
 
     def structure_status(self, structure_id: int) -> str | None:
         """Return "open" or "closed" for a structure, or None if unknown."""
@@ -837,15 +837,12 @@ class Journal:
 
     def realized_pnl_since(self, engine: Engine, since: datetime) -> float:
         """Return the realized P&L of one engine's structures closed at or after `since`."""
-        with self._transaction() as session:
-            total = session.exec(
-                select(func.coalesce(func.sum(StructureRow.realized_pnl), 0.0)).where(
-                    StructureRow.status == StructureStatus.CLOSED.value,
-                    StructureRow.engine == Engine(engine).value,
-                    col(StructureRow.closed_at) >= since,
-                )
-            ).one()
-            return float(total or 0.0)
+        total = select(func.coalesce(func.sum(StructureRow.realized_pnl), 0.0)).where(
+            StructureRow.status == StructureStatus.CLOSED.value,
+            StructureRow.engine == Engine(engine).value,
+            col(StructureRow.closed_at) >= since,
+        )
+        return float(self._scalar(total) or 0.0)
 
     def rolls_between(self, start: datetime, end: datetime) -> list[JournaledRoll]:
         """Return the rolls journaled in [start, end), oldest first (today: `alvh roll`)."""
