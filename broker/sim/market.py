@@ -199,13 +199,10 @@ class SimMarket:
         model = [
             vix_future_price_one(vix, self._years_to_one(future, e, now), params) for e in expiries
         ]
-        day = now.astimezone(NY).date()
-        settles = self.history.futures_settles(day) if self.history.has(day) else None
-        if not settles:
+        user_data = self._user_settles(now)
+        if user_data is None:
             return model
-        session = self.calendar.session(day)
-        close = session.close if session is not None else now
-        vix_close = self.history.bar(day).vix_close
+        settles, vix_close, close = user_data
         out = []
         for e, fair in zip(expiries, model, strict=True):
             user = float(settles.get(e, math.nan))
@@ -222,19 +219,28 @@ class SimMarket:
         contracts = [FutureContract("VIX", "VX", e) for e in expiries]
         t = self._years_to(contracts, now)
         model = vix_futures_prices(vix, t, self.model.term_structure)
-        day = now.astimezone(NY).date()
-        settles = self.history.futures_settles(day) if self.history.has(day) else None
-        if not settles:
+        user_data = self._user_settles(now)
+        if user_data is None:
             return model
-        session = self.calendar.session(day)
-        close = session.close if session is not None else now
+        settles, vix_close, close = user_data
         at_close = vix_futures_prices(
-            self.history.bar(day).vix_close,
+            vix_close,
             self._years_to(contracts, close),
             self.model.term_structure,
         )
         user = np.array([settles.get(e, np.nan) for e in expiries])
         return np.where(np.isfinite(user), user + (model - at_close), model)
+
+    def _user_settles(self, now: datetime) -> tuple[dict[date, float], float, datetime] | None:
+        """Return today's user futures settlements, today's VIX close and the session's close
+        instant, or None when the user gave none for today."""
+        day = now.astimezone(NY).date()
+        settles = self.history.futures_settles(day) if self.history.has(day) else None
+        if not settles:
+            return None
+        session = self.calendar.session(day)
+        close = session.close if session is not None else now
+        return settles, self.history.bar(day).vix_close, close
 
     def _memo_at(self, now: datetime) -> None:
         """Forget the memoized quotes when the instant changes (one instant's quotes are kept)."""
