@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event, func
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, col, create_engine, or_, select
@@ -353,11 +353,13 @@ class Journal:
         failed insert costs a rollback and an exception. The unique exec_id still decides
         when another writer journals the same execution in between.
         """
+        fills = FillRow.__table__  # type: ignore[attr-defined]
+        row = codec.fill_to_row(fill).model_dump(exclude={"id"})
         try:
-            with self._transaction() as session:
-                if _fill_id(session, fill.exec_id) is not None:
+            with self._engine.begin() as connection:  # Core: no ORM unit of work per fill
+                if _fill_id(connection, fill.exec_id) is not None:
                     return False
-                session.add(codec.fill_to_row(fill))
+                connection.execute(sa.insert(fills).values(row))
         except IntegrityError:
             if self._has_fill(fill.exec_id):
                 return False
@@ -965,8 +967,9 @@ def _set_status(
     session.add(row)
 
 
-def _fill_id(session: Session, exec_id: str) -> int | None:
-    return session.exec(select(FillRow.id).where(FillRow.exec_id == exec_id)).first()
+def _fill_id(db: Session | Connection, exec_id: str) -> int | None:
+    found = db.execute(select(FillRow.id).where(FillRow.exec_id == exec_id)).scalar()
+    return None if found is None else int(found)
 
 
 def _order_row(session: Session, ref: str) -> OrderRow | None:
