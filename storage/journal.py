@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event, func
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.engine import Engine as SqlEngine
 from sqlalchemy.exc import IntegrityError
@@ -562,7 +562,7 @@ class Journal:
         """
         day = at.astimezone(NY).date()
         greeks = greeks or {}
-        statements = _mark_statements()
+        statements = _mark_statements(self._engine.dialect.name)
         with self._engine.begin() as connection:  # Core statements: no ORM session needed
             if self.cache_open_structures and self._open_cache is not None:
                 held = {s.id for s in self._open_cache}  # the cache is dropped on each change
@@ -994,10 +994,13 @@ class _MarkStatements:
 
 
 @cache
-def _mark_statements() -> _MarkStatements:
+def _mark_statements(dialect: str) -> _MarkStatements:
+    """Build the statements for a SQL dialect: the day's mark is an upsert, which SQLite and
+    PostgreSQL write alike (ON CONFLICT ... DO UPDATE) with their own insert construct."""
     structures, marks = StructureRow.__table__, MarkRow.__table__  # type: ignore[attr-defined]
     bound: dict[str, Any] = {name: sa.bindparam(name) for name in _MARK_COLUMNS}
-    upsert = sqlite_insert(marks).values(
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    upsert = insert(marks).values(
         structure_id=sa.bindparam("sid"), day=sa.bindparam("day"), **bound
     )
     return _MarkStatements(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import Session, select
 
+import storage.journal as journal_module
 from broker.contracts import OptionContract, Right
 from broker.orders import Leg, Side
 from broker.structures import Engine, Intent, IntentKind, StructureKind
@@ -118,3 +119,16 @@ def test_only_open_structures_get_marks_whether_or_not_they_are_cached(cached: b
         marked = session.exec(select(MarkRow.structure_id)).all()
     assert marked == [kept]
     assert journal.open_marks() == {kept: (-2.10, MON_1545)}
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_the_days_mark_is_an_upsert_in_both_supported_dialects(dialect: str) -> None:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    statements = journal_module._mark_statements(dialect)
+    compiled = str(
+        statements.daily.compile(
+            dialect=postgresql.dialect() if dialect == "postgresql" else sqlite.dialect()
+        )
+    )
+    assert "ON CONFLICT (structure_id, day) DO UPDATE SET mark = excluded.mark" in compiled
