@@ -72,7 +72,6 @@ class NextFires:
     """
 
     def __init__(self, jobs: list[Job]) -> None:
-        self.jobs = jobs
         self._triggers = [(job.name, t) for job in jobs for t in _parts(job.trigger)]
         self._next: list[datetime | None] = [None] * len(self._triggers)
         self._asked = [False] * len(self._triggers)

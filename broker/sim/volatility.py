@@ -208,8 +208,6 @@ def _swap_grid() -> tuple[FloatArray, FloatArray, FloatArray]:
 
 
 _SWAP_U, _SWAP_WEIGHTS, _SWAP_SIDE = _swap_grid()  # read-only constants
-_SWAP_NEG_U = -_SWAP_U
-_SWAP_NEG_U.setflags(write=False)
 
 
 def _slice_variance_swap(atm: float, t: float, rho: float, eta: float) -> float:
@@ -217,39 +215,14 @@ def _slice_variance_swap(atm: float, t: float, rho: float, eta: float) -> float:
 
     With F = 1 the fair variance is (2 / t) * integral of OTM(k) e^{-k} dk; the integrand is
     evaluated on a grid of at-the-money standard deviations u = k / (atm sqrt(t)).
-    The SPX surface solves its anchor with two of these whenever the VIX moves (every instant
-    of a replay), so they are written in place, in few ufunc calls; each line is the same
-    operation, in the same order, as the plain formulas
-        s = sqrt(ssvi_total_variance(k, sd^2, rho, eta)),  d1 = -k / s + s / 2,  d2 = d1 - s,
-        otm = side (e^{-k} N(side d1) - N(side d2)),
-    or its exact mirror (rho - (-x) for x + rho: negation is exact), so the result is bitwise
-    that of evaluating them directly.
     """
     sd = atm * math.sqrt(t)
-    theta = sd * sd
-    if not theta > 0.0:  # eta / 0 below: NaN, as the plain formulas give (NaN at k = 0)
-        return math.nan
-    neg_k = _SWAP_NEG_U * sd  # -k, exactly
-    neg_x = np.multiply(neg_k, eta / math.sqrt(theta * (1.0 + theta)))  # -phi k
-    root = np.subtract(rho, neg_x)  # x + rho
-    np.square(root, out=root)
-    root += 1.0 - rho * rho
-    np.sqrt(root, out=root)
-    neg_x *= rho
-    s = np.subtract(1.0, neg_x, out=neg_x)  # 1 + rho x
-    s += root
-    s *= 0.5 * theta
-    np.sqrt(s, out=s)  # total vol sqrt(w(k))
-    d = np.empty((2, s.size))  # rows: d1, d2, then N(side d1), N(side d2)
-    np.divide(neg_k, s, out=d[0])
-    d[0] += np.multiply(s, 0.5, out=root)
-    np.subtract(d[0], s, out=d[1])
-    d *= _SWAP_SIDE
-    ndtr(d, out=d)
-    otm = np.exp(neg_k, out=neg_k)
-    otm *= d[0]
-    otm -= d[1]
-    otm *= _SWAP_SIDE
+    k = _SWAP_U * sd
+    s = np.sqrt(ssvi_total_variance(k, sd * sd, rho, eta))
+    d1 = -k / s + 0.5 * s
+    d2 = d1 - s
+    side = _SWAP_SIDE
+    otm = side * (np.exp(-k) * ndtr(side * d1) - ndtr(side * d2))
     return math.sqrt(2.0 * float(_SWAP_WEIGHTS @ otm) * sd / t)
 
 

@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from scipy.special import ndtr
 
 import broker.sim.market as market_module
 from broker.calendar import NY, default_calendar
@@ -41,14 +40,9 @@ from broker.sim.scalar_quotes import (
 )
 from broker.sim.vix_futures import TermStructureParams, vix_futures_prices
 from broker.sim.volatility import (
-    _SWAP_SIDE,
-    _SWAP_U,
-    _SWAP_WEIGHTS,
     SpxSurface,
     VixOptionParams,
-    _slice_variance_swap,
     spx_surface,
-    ssvi_total_variance,
     vix_option_vol,
 )
 
@@ -90,7 +84,8 @@ _SURFACES: dict[float, SpxSurface] = {}
 def surface_at(vix: float) -> SpxSurface:
     key = vix if vix == vix else -999.0
     if key not in _SURFACES:
-        _SURFACES[key] = spx_surface(vix)
+        with np.errstate(all="ignore"):  # a VIX near 0 leaves the anchor's integral NaN
+            _SURFACES[key] = spx_surface(vix)
     return _SURFACES[key]
 
 
@@ -230,37 +225,6 @@ def test_stress_scale_is_the_clipped_ratio(vix: float) -> None:
     ratio = max(vix, 0.0) / p.calm_vix
     expected = float(np.clip(ratio**p.stress_power, p.min_scale, p.max_scale))
     assert same(stress_scale(vix, p), expected)
-
-
-# --------------------------------------------------------------------------------------------
-# The SPX surface's anchor, written in place, is the plain formula's
-# --------------------------------------------------------------------------------------------
-
-
-def plain_slice_variance_swap(atm: float, t: float, rho: float, eta: float) -> float:
-    """The variance-swap vol of one slice, written directly (as it was before in-place)."""
-    sd = atm * math.sqrt(t)
-    k = _SWAP_U * sd
-    with np.errstate(all="ignore"):
-        s = np.sqrt(ssvi_total_variance(k, sd * sd, rho, eta))
-        d1 = -k / s + 0.5 * s
-        d2 = d1 - s
-        otm = _SWAP_SIDE * (np.exp(-k) * ndtr(_SWAP_SIDE * d1) - ndtr(_SWAP_SIDE * d2))
-        return math.sqrt(2.0 * float(_SWAP_WEIGHTS @ otm) * sd / t)
-
-
-@given(
-    edgy(st.floats(0.01, 3.0), 0.0, 1e-200, NAN),
-    st.floats(1.0 / 365, 2.0),
-    st.floats(-0.95, 0.95),
-    st.floats(0.05, 2.0),
-)
-def test_the_in_place_variance_swap_is_the_plain_formula(
-    atm: float, t: float, rho: float, eta: float
-) -> None:
-    expected = plain_slice_variance_swap(atm, t, rho, eta)
-    got = _slice_variance_swap(atm, t, rho, eta)
-    assert same(got, expected) or abs(got - expected) <= 1e-13 * abs(expected)
 
 
 # --------------------------------------------------------------------------------------------
