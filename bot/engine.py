@@ -198,7 +198,11 @@ class TradingEngine:
     def _events(self) -> tuple[MacroEvent, ...]:
         """Return the macro calendar, read again whenever its file changes (`alvh events add`)."""
         path = self.config.calendar.events_path
-        stamp = (str(path), path.stat().st_mtime_ns if path.exists() else None)
+        try:
+            modified: int | None = path.stat().st_mtime_ns
+        except (FileNotFoundError, NotADirectoryError):
+            modified = None  # load_events says so, naming the file
+        stamp = (str(path), modified)
         if self._events_cache is None or self._events_cache[0] != stamp:
             self._events_cache = (stamp, load_events(path))
         return self._events_cache[1]

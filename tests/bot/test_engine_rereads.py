@@ -1,4 +1,5 @@
-"""The engine's runtime state: read every cycle by the daemon, kept by a replay until it changes.
+"""What the engine reads again each cycle: the runtime state (kept by a replay until it changes)
+and the macro calendar (read again when its file changes).
 
 A replay has no command channel, so only its engine writes the runtime state; it keeps the
 state between cycles. Commands (`before_job`, `between_jobs`) and the engine's own write
@@ -8,6 +9,7 @@ state between cycles. Commands (`before_job`, `between_jobs`) and the engine's o
 from __future__ import annotations
 
 import asyncio
+import os
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from bot.config import AppConfig
 from bot.engine import TradingEngine
 from bot.jobs import JobName
 from bot.wiring import build_sim_system
+from broker.errors import ConfigError
 from storage import commands
 from storage.journal import Journal
 
@@ -67,3 +70,26 @@ def test_the_skipped_entry_is_consumed_once_either_way(tmp_path: Path, cache: bo
     before, after = asyncio.run(two_entries())
     assert before and not after
     assert not commands.runtime_state(journal.engine).skip_next_entry
+
+
+def test_the_macro_calendar_is_read_again_when_its_file_changes(tmp_path: Path) -> None:
+    csv = tmp_path / "events.csv"
+    header = "date,event,time_et,status,source\n"
+    csv.write_text(header + "2018-01-12,CPI,08:30,confirmed,BLS\n", encoding="utf-8")
+    config = AppConfig.model_validate(
+        {"logging": {"json_path": str(tmp_path / "r.jsonl")}, "calendar": {"events_csv": str(csv)}}
+    )
+    system = build_sim_system(
+        config, Journal("sqlite://"), date(2018, 1, 8), 0.0, None, False, False
+    )
+    engine = system.engine
+    assert [e.day for e in engine._events()] == [date(2018, 1, 12)]
+    csv.write_text(
+        header + "2018-01-12,CPI,08:30,confirmed,BLS\n2018-01-31,FOMC,14:00,confirmed,Fed\n",
+        encoding="utf-8",
+    )
+    os.utime(csv, ns=(0, csv.stat().st_mtime_ns + 1_000_000))  # a new stamp on any file system
+    assert [e.day for e in engine._events()] == [date(2018, 1, 12), date(2018, 1, 31)]
+    csv.unlink()
+    with pytest.raises(ConfigError, match=str(csv)):
+        engine._events()
