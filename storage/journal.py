@@ -354,11 +354,11 @@ class Journal:
         when another writer journals the same execution in between.
         """
         fills = FillRow.__table__  # type: ignore[attr-defined]
-        row = codec.fill_to_row(fill).model_dump(exclude={"id"})
         try:
             with self._engine.begin() as connection:  # Core: no ORM unit of work per fill
                 if _fill_id(connection, fill.exec_id) is not None:
                     return False
+                row = codec.fill_to_row(fill).model_dump(exclude={"id"})
                 connection.execute(sa.insert(fills).values(row))
         except IntegrityError:
             if self._has_fill(fill.exec_id):
