@@ -118,6 +118,7 @@ async def _run(
     )
     try:
         engine, drive = _system(config, journal, allow_live, until, holder)
+        engine.on_refused = stop.set  # the paper guard refused the account after a reconnect
         running.append(engine)
         polling = asyncio.Event()
         poller: asyncio.Task[None] | None = None
@@ -138,7 +139,11 @@ async def _run(
     finally:
         stop.set()
         lost = await heartbeat
+    if engine.refused is not None:
+        why = f"refusing to trade: {engine.refused}"
     log.info("daemon stopped", why=lost or why, cycles=engine.cycles)
+    if engine.refused is not None:
+        raise engine.refused  # `alvh run` prints it and exits with code 3, as at start
     return 2 if lost else 0
 
 

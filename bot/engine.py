@@ -81,6 +81,9 @@ class TradingEngine:
         self._lock = asyncio.Lock()
         self.cycles = 0
         self.broker_state = "not connected"  # reported with the daemon's heartbeat
+        # the paper guard's refusal of the account met after a reconnect, and who to tell
+        self.refused: LiveTradingRefused | None = None
+        self.on_refused: Callable[[], None] | None = None
         self.before_job: Callable[[], Awaitable[object]] | None = None  # pending commands
         self.signals: Signals | None = None  # the signals job's result (computed on demand)
         self.calendar = default_calendar()
@@ -100,6 +103,31 @@ class TradingEngine:
         """Connect, refuse a live account, and reconcile: one path after a stop or a crash."""
         await self.broker.connect()
         self.broker_state = "connected"
+        await self._ensure_paper()
+        async with self._lock:
+            await reconcile(self.broker, self.journal, self.executor, self.clock)
+
+    async def after_reconnect(self) -> None:
+        """Check the paper guard again, then reconcile (the broker's reconnect hook).
+
+        A gateway restarted overnight may come back logged in to another account. If the guard
+        refuses it, the engine sends no order from then on (jobs are not run, intents are
+        refused) and `on_refused` is told, so that the daemon stops with the refusal.
+        """
+        async with self._lock:
+            try:
+                await self._ensure_paper()
+            except LiveTradingRefused as exc:
+                self.refused = exc
+                self.broker_state = "refused: not a paper account or port"
+                if self.on_refused is not None:
+                    self.on_refused()
+                return
+        log.info("reconnected: reconciling the journal with the account again")
+        await self.run_job(JobName.RECONCILE)
+
+    async def _ensure_paper(self) -> None:
+        """Raise LiveTradingRefused for a live account or port without the double opt-in."""
         account = await self.broker.account()
         try:
             ensure_paper(
@@ -108,8 +136,6 @@ class TradingEngine:
         except LiveTradingRefused as exc:  # in the JSON log too: an unattended daemon says why
             log.error("refusing to trade", reason=str(exc), account=account.account_id)
             raise
-        async with self._lock:
-            await reconcile(self.broker, self.journal, self.executor, self.clock)
 
     async def stop(self) -> None:
         """Wait for the running job to finish, then disconnect."""
@@ -125,6 +151,9 @@ class TradingEngine:
                 at=self.clock.now().astimezone(NY).isoformat(timespec="seconds"), job=name.value
             )
             with context:
+                if self.refused is not None:
+                    log.error("job not run: trading refused", reason=str(self.refused))
+                    return
                 if self.before_job is not None:
                     self._runtime = None  # commands may change it
                     await self.before_job()
@@ -269,6 +298,11 @@ class TradingEngine:
         self, intent: Intent, state: PortfolioState, now: datetime
     ) -> Outcome | None:
         """Risk-check an intent and execute it; journal a refusal and return None."""
+        if self.refused is not None:  # the paper guard, after a reconnect: nothing is sent
+            intent_id = self.journal.record_intent(intent, now)
+            self.journal.set_intent_status(intent_id, "rejected", f"paper guard: {self.refused}")
+            log.error("intent refused by the paper guard", intent_id=intent_id)
+            return None
         margin = None
         if intent.kind is not IntentKind.CLOSE:  # opens and rolls add risk: what-if first
             probe = Order("what-if", intent.legs, intent.quantity, intent.limit_price)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import structlog
 
-from bot.clock import RealClock, VirtualClock
+from bot.clock import Clock, RealClock, VirtualClock
 from bot.config import AppConfig, SimConfig
 from bot.engine import TradingEngine
-from bot.jobs import Job, JobName, build_jobs
+from bot.jobs import Job, build_jobs
 from broker.calendar import NY, TradingCalendar, default_calendar
 from broker.sim.exchange import SimExchange
 from broker.sim.fees import FeeSchedule
@@ -22,6 +22,7 @@ from broker.sim.venue_store import VenueStore
 from storage.journal import Journal
 
 if TYPE_CHECKING:
+    from broker.ib import ib_api
     from broker.ib.adapter import IbBroker
 
 SIM_START_TIME = time(9, 0)
@@ -63,23 +64,28 @@ class IbSystem:
     calendar: TradingCalendar
 
 
-def build_ib_system(config: AppConfig, journal: Journal, allow_live: bool = False) -> IbSystem:
+def build_ib_system(
+    config: AppConfig,
+    journal: Journal,
+    allow_live: bool = False,
+    *,
+    clock: Clock | None = None,
+    ib: ib_api.IB | None = None,
+) -> IbSystem:
     """Wire the IB adapter and an engine on the real clock; a reconnect re-reconciles.
 
-    The engine checks the paper guard on the account and the port before any order.
+    The engine checks the paper guard on the account and the port before any order. Tests pass
+    their own `clock` and IB client (the end-to-end suite runs this very wiring).
     """
     from broker.ib.adapter import IbBroker  # imports ib_async: only when trading IB
 
-    broker = IbBroker(config.ib)
+    clock = clock or RealClock()
+    broker = IbBroker(config.ib, ib=ib, clock=clock.now)
     engine = TradingEngine(
-        broker, journal, RealClock(), config, allow_live_cli=allow_live, port=broker.port
+        broker, journal, clock, config, allow_live_cli=allow_live, port=broker.port
     )
 
-    async def reconcile_again() -> None:
-        log.info("IB reconnected: reconciling the journal with the account again")
-        await engine.run_job(JobName.RECONCILE)
-
-    broker.on_reconnected.append(reconcile_again)
+    broker.on_reconnected.append(engine.after_reconnect)
     return IbSystem(broker, engine, build_jobs(config.schedule), default_calendar())
 
 

@@ -19,9 +19,14 @@ def ensure_paper(
         return
     if allow_live_config and allow_live_cli:
         return
-    what = f"account {account_id!r} is not a paper account (paper ids start with DU)"
+    reasons = []
+    if live_account:
+        reasons.append(f"account {account_id!r} is not a paper account (paper ids start with DU)")
     if live_port:
-        what = f"port {port} is a live trading port (paper: 4002 for IB Gateway, 7497 for TWS)"
+        reasons.append(
+            f"port {port} is a live trading port (paper: 4002 for IB Gateway, 7497 for TWS)"
+        )
+    what = " and ".join(reasons)
     raise LiveTradingRefused(
         f"refusing to trade: {what}. Live trading needs `allow_live = true` under [account] "
         "in the config AND `--allow-live` on the command line."

@@ -153,6 +153,16 @@ class FakeGateway:
 
     # -- knobs -----------------------------------------------------------------------------
     @property
+    def account_id(self) -> str:
+        """Return the account the gateway is logged in to."""
+        return self._core.account_id
+
+    @account_id.setter
+    def account_id(self, value: str) -> None:
+        """Log the gateway in to another account (clients see it from their next session)."""
+        self._core.account_id = value
+
+    @property
     def live_data_subscribed(self) -> bool:
         """False: live market data requests get error 354 (delayed ones 10167 + data)."""
         return self._core.knobs.live_data_subscribed

@@ -35,6 +35,7 @@ from bot.clock import VirtualClock
 from bot.config import AppConfig, load_config
 from bot.engine import TradingEngine
 from bot.jobs import JobName
+from bot.wiring import build_ib_system
 from broker.calendar import NY, default_calendar
 from broker.contracts import OptionContract
 from broker.ib import ib_api
@@ -182,17 +183,10 @@ class IbE2eSystem:
 def build_engine(
     config: AppConfig, journal: Journal, clock: VirtualClock, allow_live_cli: bool = False
 ) -> tuple[IbBroker, TradingEngine]:
-    """Wire IbBroker and a TradingEngine as bot.wiring.build_ib_system does, on `clock`."""
-    broker = IbBroker(config.ib, ib=unpaced_client(), clock=clock.now)
-    engine = TradingEngine(
-        broker, journal, clock, config, allow_live_cli=allow_live_cli, port=broker.port
-    )
-
-    async def reconcile_again() -> None:
-        await engine.run_job(JobName.RECONCILE)
-
-    broker.on_reconnected.append(reconcile_again)
-    return broker, engine
+    """Wire IbBroker and a TradingEngine with the daemon's own bot.wiring.build_ib_system, on
+    `clock` and an unpaced client."""
+    system = build_ib_system(config, journal, allow_live_cli, clock=clock, ib=unpaced_client())
+    return system.broker, system.engine
 
 
 @asynccontextmanager

@@ -1,6 +1,7 @@
 """End to end on IB: the real `alvh run` (a child process, the real wiring) refuses a live
 account or a live port before any order, with a message that says what and how; the double
-opt-in (config and command line) is what lets a live account through.
+opt-in (config and command line) is what lets a live account through. A gateway that comes back
+from a restart logged in to a live account is refused too, before the reconcile and any order.
 
 A live port is served by the fake gateway on a loopback address of its own (127.a.b.c, from
 this process id), so the test never takes 127.0.0.1:4001 or :7496 from anything on the machine.
@@ -9,6 +10,7 @@ this process id), so the test never takes 127.0.0.1:4001 or :7496 from anything 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -17,12 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import structlog
 from fake_gateway import FakeGateway
 
 from bot.clock import VirtualClock
+from bot.config import AppConfig
+from bot.jobs import JobName
 from broker.sim.history import DailyHistory
 from storage.journal import Journal
 
+from .conftest import eventually
 from .e2e_system import LOOPBACK, OPENING, Sections, ib_system, new_venue, write_config
 
 ALVH = str(Path(sys.executable).with_name("alvh"))
@@ -30,6 +36,8 @@ REFUSED_EXIT = 3  # bot.cli: LiveTradingRefused
 DAEMON_TIMEOUT = 60.0
 PLACE_ORDER = 3  # orders and what-ifs alike
 START_API = 71
+LIVE_ACCOUNT = "U7654321"
+REFUSED_AFTER_RESTART = f"refusing to trade: account '{LIVE_ACCOUNT}' is not a paper account"
 LIVE_PORTS = (4001, 7496)
 OPT_IN = "Live trading needs `allow_live = true` under [account] in the config AND `--allow-live`"
 
@@ -88,6 +96,14 @@ def nothing_was_traded(gateway: FakeGateway, config_url: str) -> None:
         journal.dispose()
 
 
+def logged(config: AppConfig, event: str) -> bool:
+    """Return whether the daemon's JSON log has an `event` line yet."""
+    path = Path(config.logging.json_path or "")
+    if not path.is_file():
+        return False
+    return any(json.loads(line)["event"] == event for line in path.read_text().splitlines())
+
+
 async def refused_run(
     folder: Path, history: DailyHistory, account: str, host: str, port: int, extra: Sections
 ) -> str:
@@ -142,3 +158,42 @@ async def test_the_double_opt_in_lets_a_live_account_trade(
         await system.open_the_books()
         assert system.journal.open_structures()
         assert system.gateway.requests(PLACE_ORDER)
+
+
+async def test_a_gateway_back_from_a_restart_on_a_live_account_gets_no_order(
+    tmp_path: Path, history: DailyHistory
+) -> None:
+    async with ib_system(tmp_path, history) as system:
+        told: list[bool] = []
+        system.engine.on_refused = lambda: told.append(True)
+        await system.at(9, 40, JobName.SIGNALS)
+        with structlog.testing.capture_logs() as logs:
+            system.gateway.account_id = LIVE_ACCOUNT  # IBC logged in to the live user overnight
+            await system.gateway.restart()
+            await eventually(lambda: bool(told), 8.0)
+            await system.at(10, 0, JobName.CONDOR_ENTRY)  # would open the Monday condor
+        assert system.broker.account_id == LIVE_ACCOUNT  # the new session names the account
+        assert REFUSED_AFTER_RESTART in str(system.engine.refused)
+        says_how_to_opt_in(str(system.engine.refused))
+        nothing_was_traded(system.gateway, system.config.database.url)
+        events = [e["event"] for e in logs]
+        assert "refusing to trade" in events
+        assert "job not run: trading refused" in events
+        assert "reconciled" not in events
+
+
+async def test_alvh_run_stops_with_the_refusal_when_the_gateway_comes_back_on_a_live_account(
+    tmp_path: Path, history: DailyHistory
+) -> None:
+    async with gateway_at(history, "DU1234567", LOOPBACK, 0) as gateway:
+        path, config = write_config(tmp_path, LOOPBACK, gateway.port)
+        daemon = asyncio.create_task(alvh_run(path))
+        await eventually(lambda: logged(config, "reconciled"), DAEMON_TIMEOUT)  # it is running
+        gateway.account_id = LIVE_ACCOUNT
+        await gateway.restart()
+        code, stderr = await daemon
+        assert code == REFUSED_EXIT, stderr
+        assert len(gateway.requests(START_API)) == 2  # it came back, then refused the account
+        assert REFUSED_AFTER_RESTART in stderr
+        says_how_to_opt_in(stderr)
+        nothing_was_traded(gateway, config.database.url)
