@@ -7,6 +7,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.config import AppConfig, load_config
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,3 +135,17 @@ def test_an_unknown_verb_is_named_with_the_choices() -> None:
     assert "'pase'" in text and "pause" in text and "flatten" in text and "reload-config" in text
     nested = runner.invoke(app, ["commands", "purge"])
     assert nested.exit_code == 2 and "list, cancel" in " ".join(nested.output.split())
+
+
+def test_default_toml_states_the_built_in_defaults() -> None:
+    """A config file takes the built-in defaults for the keys it leaves out (ib-paper.toml says
+    so): they must be the values config/default.toml shows the user."""
+    assert load_config(ROOT / "config/default.toml") == AppConfig()
+
+
+def test_the_ib_paper_example_loads_as_an_ib_paper_config() -> None:
+    config = load_config(ROOT / "config/ib-paper.toml")
+    assert config.account.broker == "ib"
+    assert config.account.allow_live is False
+    assert config.ib.port in (4002, 7497)
+    assert config.strategy == AppConfig().strategy  # the rest is the defaults
