@@ -1,7 +1,8 @@
 """Test knobs: what the fake gateway does wrong on purpose, armed by a test.
 
-One-shot knobs (a dropped reply, a rejected order, a disconnect) fire once and disarm; the
-delays and the market-data subscription flag stay until changed.
+One-shot knobs (a dropped reply, a disconnect) fire once and disarm; rejects are armed for a
+number of new orders (or for every one); the delays and the market-data subscription flag stay
+until changed.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class Knobs:
     live_data_subscribed: bool = True
     reject_reason: str | None = None
     reject_status: str = "Inactive"
+    rejects_left: int | None = 0  # new orders still to refuse; None: every one
     order_disconnect: OrderDisconnect | None = None
     drops: Counter[int] = field(default_factory=Counter)
     disconnects: Counter[int] = field(default_factory=Counter)
@@ -50,11 +52,14 @@ class Knobs:
         return self.delays.get(msg_id, self.delays.get(None, 0.0))
 
     def take_reject(self) -> tuple[str, str] | None:
-        """Return (reason, final status) once when an order must be refused."""
+        """Return (reason, final status) while new orders must be refused."""
         if self.reject_reason is None:
             return None
         armed = (self.reject_reason, self.reject_status)
-        self.reject_reason, self.reject_status = None, "Inactive"
+        if self.rejects_left is not None:
+            self.rejects_left -= 1
+            if self.rejects_left <= 0:
+                self.reject_reason, self.reject_status, self.rejects_left = None, "Inactive", 0
         return armed
 
     def take_order_disconnect(self) -> OrderDisconnect | None:

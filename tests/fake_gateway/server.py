@@ -187,13 +187,18 @@ class FakeGateway:
         """Close the socket of the client that sends the next order, at `point`."""
         self._core.knobs.order_disconnect = point
 
-    def reject_next_order(self, reason: str = DEFAULT_REJECT, status: str = "Inactive") -> None:
-        """Refuse the next order with error 201, then `status` (Inactive as TWS mostly does,
-        or Cancelled); it never reaches the venue."""
+    def reject_next_order(
+        self, reason: str = DEFAULT_REJECT, status: str = "Inactive", count: int | None = 1
+    ) -> None:
+        """Refuse the next `count` new orders (None: every one from now on) with error 201, then
+        `status` (Inactive as TWS mostly does, or Cancelled); they never reach the venue.
+        What-ifs and modifications are answered as usual."""
         if status not in ("Inactive", "Cancelled"):
             raise ValueError(f"a rejected order ends Inactive or Cancelled, not {status!r}")
-        self._core.knobs.reject_reason = reason
-        self._core.knobs.reject_status = status
+        if count is not None and count < 1:
+            raise ValueError(f"count is a number of orders (>= 1) or None, not {count!r}")
+        knobs = self._core.knobs
+        knobs.reject_reason, knobs.reject_status, knobs.rejects_left = reason, status, count
 
     def connectivity_lost(self) -> None:
         """Tell every client: error 1100, connectivity between IB and TWS lost."""

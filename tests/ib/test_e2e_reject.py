@@ -46,3 +46,32 @@ async def test_rejected_condor_is_journaled_once_and_not_retried_in_a_storm(
         assert len(system.order_ids_sent(retry)) == 1
         assert [s.engine for s in system.journal.open_structures()] == [Engine.CONDOR]
         assert [i.status for i in system.intents()] == ["rejected", "filled"]
+
+
+async def test_a_gateway_that_rejects_every_order_gets_each_intent_once_all_day(
+    tmp_path: Path, history: DailyHistory
+) -> None:
+    async with ib_system(tmp_path, history) as system:
+        await system.at(9, 40, JobName.SIGNALS)
+        await system.at(10, 0, JobName.CONDOR_ENTRY)  # fills: the layer has a book to hedge
+        [condor] = system.intents()
+        assert condor.status == "filled"
+        system.gateway.reject_next_order(REASON, count=None)  # every new order from now on
+        await system.at(10, 15, JobName.ROLLS)
+        await system.at(10, 30, JobName.HEDGE)
+        tried = system.intents()[1:]
+        assert tried, "the layer tried nothing: the test needs its orders"
+        assert {i.intent.engine for i in tried} == {Engine.VIX}
+        for hour, minute in [(h, m) for h in range(10, 16) for m in (0, 15, 30, 45)][3:]:
+            await system.at(hour, minute, JobName.MANAGE)  # 10:45 .. 15:45
+        await system.at(16, 20, JobName.DAILY_CLOSE)
+
+        day = system.intents()[1:]
+        assert [i.id for i in day] == [i.id for i in tried]  # nothing was tried again
+        assert {i.status for i in day} == {"rejected"}
+        assert all(REASON in i.status_message for i in day)
+        for journaled in day:
+            assert len(system.gateway.orders_received(order_ref(journaled.id))) == 1
+        assert system.gateway.requests(CANCEL_ORDER) == []
+        assert system.venue_orders() == [order_ref(condor.id)]  # only the condor reached it
+        assert [s.engine for s in system.journal.open_structures()] == [Engine.CONDOR]
