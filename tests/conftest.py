@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from hypothesis import settings
+from postgres_server import PostgresServer, postgres_server
 
 from bot.clock import VirtualClock
 from broker.calendar import NY, default_calendar
@@ -40,3 +42,21 @@ async def exchange(market: SimMarket, clock: VirtualClock) -> SimExchange:
     venue = SimExchange(market, clock.now, "DUTEST001", 1_000_000.0)
     await venue.connect()
     return venue
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A throwaway PostgreSQL server for the session (skips, saying why, without one)."""
+    with postgres_server() as server:
+        if isinstance(server, str):
+            pytest.skip(server)
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def journal_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a new, empty journal: private in-memory SQLite, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return "sqlite://"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()

@@ -19,8 +19,8 @@ NOW = datetime(2018, 1, 8, 15, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def journal() -> Iterator[Journal]:
-    journal = Journal.in_memory()
+def journal(journal_url: str) -> Iterator[Journal]:
+    journal = Journal(journal_url)  # SQLite, then PostgreSQL
     yield journal
     journal.dispose()
 

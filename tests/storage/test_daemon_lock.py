@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine as SqlEngine
+from sqlalchemy.exc import IntegrityError
 
 from bot.daemon import LOCK_LOST, keep_lock
 from storage import daemon_lock
@@ -23,9 +24,12 @@ HOST = socket.gethostname()
 T0 = datetime(2024, 5, 2, 13, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def engine(tmp_path: Path) -> Iterator[SqlEngine]:
-    journal = Journal(f"sqlite:///{tmp_path / 'journal.sqlite'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SqlEngine]:
+    url = f"sqlite:///{tmp_path / 'journal.sqlite'}"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").new_database()
+    journal = Journal(url)
     yield journal.engine
     journal.dispose()
 
@@ -159,7 +163,10 @@ def test_release_never_drops_another_daemons_lock(engine: SqlEngine) -> None:
 
 def test_the_table_holds_one_row_only(engine: SqlEngine) -> None:
     daemon_lock.acquire(engine, now=T0)
-    with pytest.raises(Exception, match="CHECK constraint failed"), engine.begin() as connection:
+    check_failed = (
+        "(?i)check constraint"  # SQLite: "CHECK constraint failed"; PostgreSQL: "violates"
+    )
+    with pytest.raises(IntegrityError, match=check_failed), engine.begin() as connection:
         connection.exec_driver_sql(
             "INSERT INTO daemon_lock (id, pid, host, started_at, heartbeat_at)"
             " VALUES (2, 1, 'h', '2024-01-01 00:00:00', '2024-01-01 00:00:00')"

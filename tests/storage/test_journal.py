@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,8 +86,10 @@ def count_rows(
 
 
 @pytest.fixture
-def journal() -> Journal:
-    return Journal.in_memory()
+def journal(journal_url: str) -> Iterator[Journal]:
+    journal = Journal(journal_url)  # SQLite, then PostgreSQL
+    yield journal
+    journal.dispose()
 
 
 def test_recorded_intents_rebuild_equal_to_the_originals(journal: Journal) -> None:

@@ -42,8 +42,16 @@ PRE_MIGRATION_TABLES = (
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
+def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'journal.sqlite'}"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """An empty journal database: a SQLite file, then a PostgreSQL database."""
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres").new_database())
+    return sqlite_url
 
 
 @pytest.fixture
@@ -84,8 +92,9 @@ def test_head_is_the_last_revision_and_0001_is_the_baseline() -> None:
 
 
 def test_a_missing_sqlite_file_is_empty_and_checking_does_not_create_it(
-    tmp_path: Path, url: str
+    tmp_path: Path, sqlite_url: str
 ) -> None:
+    url = sqlite_url
     status = check_schema(url)
     assert status.state is SchemaState.EMPTY and status.opens and status.upgradable
     assert current_revision(url) is None

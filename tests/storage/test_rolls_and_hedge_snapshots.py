@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -35,8 +36,10 @@ def intent(kind: IntentKind, legs: tuple[Leg, ...], structure_id: int | None = N
 
 
 @pytest.fixture
-def journal() -> Journal:
-    return Journal.in_memory()
+def journal(journal_url: str) -> Iterator[Journal]:
+    journal = Journal(journal_url)  # SQLite, then PostgreSQL
+    yield journal
+    journal.dispose()
 
 
 def test_a_roll_closes_the_old_opens_the_new_and_links_them(journal: Journal) -> None:
