@@ -19,7 +19,7 @@ from strategies.decision import Decision, PortfolioState, skip
 from strategies.expiry import choose_expiry, days_to_expiry
 from strategies.params import CondorParams
 from strategies.sizing import units_within_risk
-from strategies.strikes import nearest_delta
+from strategies.strikes import nearest_delta, pick_wing, wing_rule
 
 ACTION = "open condor"
 
@@ -62,12 +62,13 @@ def _pick_legs(chain: OptionChain, params: CondorParams) -> tuple[OptionQuote, .
     sp_strike, sc_strike = short_put.contract.strike, short_call.contract.strike
     if sp_strike >= sc_strike:
         return f"short put {sp_strike:g} is not below short call {sc_strike:g}: chain is unusable"
-    long_put = nearest_delta((q for q in puts if q.contract.strike < sp_strike), params.wing_delta)
-    long_call = nearest_delta(
-        (q for q in calls if q.contract.strike > sc_strike), params.wing_delta
-    )
+    delta, width = params.wing_delta, params.wing_width
+    below = (q for q in puts if q.contract.strike < sp_strike)
+    above = (q for q in calls if q.contract.strike > sc_strike)
+    long_put = pick_wing(below, short_put, delta, width)
+    long_call = pick_wing(above, short_call, delta, width)
     if long_put is None or long_call is None:
-        return f"no usable wing strike near |delta| {params.wing_delta} beyond the shorts"
+        return f"no usable wing strike near {wing_rule(delta, width)} beyond the shorts"
     return short_put, long_put, short_call, long_call
 
 

@@ -36,7 +36,7 @@ from broker.orders import Leg, Side
 from broker.structures import Engine, Intent, IntentKind, Structure, StructureKind
 from strategies.params import CondorParams
 from strategies.pricing_of_legs import net_mid
-from strategies.strikes import nearest_delta
+from strategies.strikes import nearest_delta, pick_wing, wing_rule
 
 # Deltas and net prices are sums and products of floats: a boundary hit must count.
 TOLERANCE = 1e-9
@@ -145,10 +145,11 @@ def plan_roll(
             f"{direction} the tested {old_strike:g}: closing instead"
         )
     beyond = (q for q in candidates if _further_out(right, q.contract.strike, new_strike))
-    new_wing = nearest_delta(beyond, params.wing_delta)
+    new_wing = pick_wing(beyond, new_short, params.wing_delta, params.wing_width)
     if new_wing is None:
         return CannotRoll(
-            f"no usable {side} wing near |delta| {params.wing_delta} beyond {new_strike:g} "
+            f"no usable {side} wing near {wing_rule(params.wing_delta, params.wing_width)} "
+            f"beyond {new_strike:g} "
             f"in the {expiry} chain (retry next cycle)"
         )
     return _roll_intent(

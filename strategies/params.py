@@ -22,6 +22,7 @@ class CondorParams(Frozen):
     trading_class: str = Field(default="SPXW", min_length=1)
     short_delta: float = Field(default=0.16, gt=0.0, lt=0.5)
     wing_delta: float = Field(default=0.05, gt=0.0, lt=0.5)
+    wing_width: float = Field(default=0.0, ge=0.0, le=1000.0)  # points; > 0: wings by width
     target_dte: int = Field(default=45, ge=1, le=365)
     min_dte: int = Field(default=40, ge=1, le=365)
     max_dte: int = Field(default=60, ge=1, le=365)

@@ -472,3 +472,17 @@ def test_expiries_to_roll_ignores_long_legs_vix_structures_and_unknown_deltas() 
 def test_expiries_to_roll_without_quotes_is_empty() -> None:
     assert expiries_to_roll([condor(1)], {}, PARAMS) == set()
     assert expiries_to_roll([], {}, PARAMS) == set()
+
+
+def test_a_roll_with_fixed_width_wings_opens_the_new_vertical_at_that_width() -> None:
+    structure = condor(7, credit=6.0, strikes=TESTED_PUT)
+    intent = only_intent(manage([structure], table_moved(), params=CondorParams(wing_width=75.0)))
+    assert intent.kind is IntentKind.ROLL
+    assert legs_of(intent.legs) == [
+        ("P", 4900.0, Side.BUY, 1),
+        ("P", 4875.0, Side.SELL, 1),
+        ("P", 4800.0, Side.SELL, 1),
+        ("P", 4725.0, Side.BUY, 1),
+    ]
+    assert intent.limit_price == pytest.approx(-1.0)  # 31 - 26 - 12 + 6
+    assert "open puts 4725/4800" in intent.reason

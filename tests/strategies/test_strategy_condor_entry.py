@@ -391,3 +391,64 @@ def test_condor_opened_on_previous_session_does_not_block() -> None:
 def test_vix_structure_opened_today_does_not_block_a_condor() -> None:
     book = [condor(1, opened_at=NOW - timedelta(minutes=5), engine=Engine.VIX)]
     only_intent(propose(structures=book))
+
+
+# --------------------------------------------------------------------------------------------
+# Wings at a fixed width (points) instead of a delta
+# --------------------------------------------------------------------------------------------
+
+
+def width(points: float) -> CondorParams:
+    return CondorParams(wing_width=points)
+
+
+def test_fixed_width_wings_sit_that_many_points_beyond_the_shorts() -> None:
+    intent = only_intent(propose(params=width(50.0)))
+    assert strikes_of(intent) == (SHORT_PUT, SHORT_PUT - 50, SHORT_CALL, SHORT_CALL + 50)
+    # max loss per condor = (50 - credit at mid) x 100; credit = 12 + 10 - 8 - 6 = 8
+    assert intent.limit_price == pytest.approx(-8.0)
+    assert intent.quantity == math.floor(0.02 * NLV / ((50 - 8.0) * 100))
+    assert "puts 4750/4800" in intent.reason and "calls 5200/5250" in intent.reason
+
+
+def test_a_width_between_listed_strikes_takes_the_nearest_listed_strike() -> None:
+    # targets 4740 and 5260: the listed 4750 and 5250 are 10 points off, 4725 and 5275 are 15
+    intent = only_intent(propose(params=width(60.0)))
+    assert strikes_of(intent) == (SHORT_PUT, 4750.0, SHORT_CALL, 5250.0)
+
+
+def test_a_width_halfway_between_strikes_takes_the_wider_wing() -> None:
+    # targets 4737.5 and 5262.5 are halfway: the wider wing keeps at least the width asked for
+    intent = only_intent(propose(params=width(62.5)))
+    assert strikes_of(intent) == (SHORT_PUT, 4725.0, SHORT_CALL, 5275.0)
+
+
+def test_an_unusable_strike_at_the_width_is_passed_over() -> None:
+    table = standard_quotes()
+    table[(P, 4750.0)] = with_nan_greeks(table[(P, 4750.0)])
+    table[(C, 5250.0)] = with_market(table[(C, 5250.0)], 0.0, 0.0)
+    intent = only_intent(propose(table, params=width(50.0)))
+    assert strikes_of(intent) == (SHORT_PUT, 4725.0, SHORT_CALL, 5275.0)  # 25 off, the wider
+
+
+def test_a_width_wider_than_the_chain_takes_the_furthest_listed_wing() -> None:
+    intent = only_intent(propose(params=width(1000.0)))
+    _, long_put, _, long_call = strikes_of(intent)
+    listed = standard_quotes()
+    assert long_put == min(k for r, k in listed if r is P)
+    assert long_call == max(k for r, k in listed if r is C)
+
+
+def test_no_usable_wing_at_a_width_skips_naming_the_width() -> None:
+    table = {
+        k: with_market(q, 0.0, 0.0) if k[0] is P and k[1] < SHORT_PUT else q
+        for k, q in standard_quotes().items()
+    }
+    assert only_skip_reason(propose(table, params=width(50.0))) == (
+        "no usable wing strike near 50 points beyond the shorts"
+    )
+
+
+def test_a_negative_width_is_refused_by_the_config() -> None:
+    with pytest.raises(ValueError, match="wing_width"):
+        CondorParams(wing_width=-25.0)
