@@ -176,3 +176,10 @@ def test_blacked_out_days_agree_with_the_rule_on_every_day() -> None:
     ruled = {day for day in MARCH[:-1] if blackout_reason(events, day, MARCH) is not None}
     assert marked - {MARCH[-1]} == ruled
     assert ruled == {date(2024, 3, d) for d in (4, 5, 8, 11, 12, 15, 19, 20)}
+
+
+def test_ppi_tomorrow_and_ppi_today_block_like_cpi_and_fomc() -> None:
+    tomorrow = skip_reason(propose([macro_event(date(2024, 3, 5), "PPI")]))
+    assert tomorrow.startswith("event blackout: PPI on the next trading day (Tue 2024-03-05")
+    today = skip_reason(propose([macro_event(TODAY, "PPI")]))
+    assert today.startswith("event blackout: PPI today (Mon 2024-03-04")

@@ -212,3 +212,19 @@ def test_long_vix_calls_futures_and_spx_puts_gain_in_the_scenario(
     for contract in (call, put, future(MAY)):
         pnl = unit_scenario_pnl((Leg(contract, Side.BUY),), quotes, SHOCK)
         assert pnl.usd is not None and pnl.usd >= 0.0
+
+
+def test_the_shock_is_configurable_and_the_repricing_follows_it() -> None:
+    params = ScenarioParams(spx_move_pct=-0.05, vix_points_per_pct=2.0)
+    shock = Shock.from_params(params)
+    assert (shock.spx_move, shock.vix_rise) == (-0.05, pytest.approx(10.0))
+    assert str(shock) == "SPX -5.0%, VIX +10.0 pts"
+    put = option(4800.0, Right.PUT)
+    quote = option_quote(put, 11.5, 12.5, -0.16)  # iv 0.15, spot 5000
+    t = (45 * 86400 + 6 * 3600) / YEAR
+    before = black_scholes(5000.0, 4800.0, t, 0.02, 0.018, 0.15, call=False)
+    after = black_scholes(4750.0, 4800.0, t, 0.02, 0.018, 0.25, call=False)
+    pnl = legs_scenario_pnl((Leg(put, Side.BUY),), 1, {put.key: quote}, shock)
+    assert pnl.usd == pytest.approx((after - before) * 100, rel=1e-9)
+    flat = Shock.from_params(ScenarioParams(vix_points_per_pct=0.0))  # SPX alone moves
+    assert flat.vix_rise == 0.0

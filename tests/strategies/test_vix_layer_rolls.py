@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from vix_snapshots import (
     APR,
@@ -170,3 +170,10 @@ def test_with_the_budget_spent_a_call_block_at_30_dte_is_closed_not_rolled() -> 
     block = calls(2, 21.0, quantity=5, expiry=ROLL_DAY_EXPIRY)
     (close,) = spent(block, cost=budget * 2, at=NOW).intents
     assert close.kind is IntentKind.CLOSE and close.structure_id == 2 and close.quantity == 5
+
+
+def test_a_rung_rolls_from_exactly_10_trading_days_before_expiry_not_11() -> None:
+    wednesday = THURSDAY - timedelta(days=1)  # March VX (2024-03-20) is 10 trading days away
+    (roll,) = rolls(rung(1, MAR), at=wednesday).intents
+    assert "is 10 trading days from expiry (roll at 10)" in roll.reason
+    assert rolls(rung(1, MAR), at=wednesday - timedelta(days=1)).intents == ()  # 11 days
