@@ -40,7 +40,7 @@ from strategies.condor_entry import propose_condor
 from strategies.condor_roll import expiries_to_roll
 from strategies.decide import decide_entry, decide_hedge, decide_management, decide_rolls
 from strategies.decision import Decision, PortfolioState
-from strategies.hedge_state import HedgeState
+from strategies.hedge_state import HedgeState, Signals
 from strategies.params import CondorParams, StrategyParams
 from strategies.risk import check_intent, naked_short_problem
 from strategies.signals.macro_calendar import MacroEvent
@@ -678,6 +678,36 @@ def why(intent: Intent) -> str:
     return next((rule for rule in WHY if rule in intent.reason), "other")
 
 
+def random_hedge(rng: np.random.Generator, now: datetime, nlv: float) -> HedgeState:
+    """Return a random hedge state: the signals, k, the ratio, the operator's overrides and the
+    layer's cost over the year (from well under to well over its budget)."""
+    known = rng.random() < 0.8
+    episode = str(rng.choice(["", "low", "high"]))
+    signals = (
+        Signals(
+            day=now.date() - timedelta(days=int(rng.integers(1, 4))),
+            breadth_divergence=bool(rng.random() < 0.3),
+            spx_crossover=int(rng.choice([-1, 0, 1])),
+            vix_rsi={"": 50.0, "low": 25.0, "high": 75.0}[episode] + float(rng.uniform(-4, 4)),
+            rsi_episode=episode,
+            rsi_episode_start=now.date() - timedelta(days=int(rng.integers(1, 20)))
+            if episode
+            else None,
+            r2=float(rng.uniform(0.0, 1.0)),
+        )
+        if known
+        else Signals()
+    )
+    return HedgeState(
+        k=float(rng.uniform(0.5, 2.0)),
+        ratio=int(rng.integers(1, 5)),
+        hedge_scale=float(rng.choice([1.0, 0.0, 0.5, 2.0])),
+        ratio_override=None if rng.random() < 0.7 else int(rng.integers(1, 5)),
+        signals=signals,
+        layer_cost_year=float(rng.uniform(-0.02, 0.05)) * nlv,
+    )
+
+
 def run_cycles(seed: int) -> Counter[str]:
     """Run DECIDERS over a random book and CYCLES random markets; return what happened."""
     rng = np.random.default_rng(seed)
@@ -692,11 +722,10 @@ def run_cycles(seed: int) -> Counter[str]:
         spot *= float(np.exp(rng.normal(0.0, 0.03)))
         market = random_market(rng, book, spot, step, cycle)
         day_pnl = float(rng.uniform(-0.03, 0.01)) * nlv
+        hedge = dataclasses.replace(random_hedge(rng, market.now, nlv), day_pnl=day_pnl)
         for _name, decide in DECIDERS:
             snap = market.snapshot_for(book)
-            state_now = PortfolioState(
-                account(nlv), tuple(book), HedgeState(day_pnl=day_pnl), market.events
-            )
+            state_now = PortfolioState(account(nlv), tuple(book), hedge, market.events)
             decision = decide(snap, state_now, STRATEGY, market.now)
             seen.update(
                 f"skip: {re.sub(r'[0-9.,$+-]+', '#', s.reason)[:30]}" for s in decision.skips
@@ -705,9 +734,7 @@ def run_cycles(seed: int) -> Counter[str]:
                 impact = (
                     None if rng.random() < 0.1 else margin(float(rng.uniform(0.0, 1.0)) * nlv, nlv)
                 )
-                gate_state = PortfolioState(
-                    account(nlv), tuple(book), HedgeState(day_pnl=day_pnl), market.events
-                )
+                gate_state = PortfolioState(account(nlv), tuple(book), hedge, market.events)
                 problem = check_intent(intent, gate_state, STRATEGY, impact)
                 if problem is not None:
                     seen[f"refused {intent.kind}: {problem.split(' ')[0]}"] += 1
@@ -731,13 +758,18 @@ def test_decisions_through_the_gate_never_break_the_book(seed: int) -> None:
 def test_random_books_take_every_path() -> None:
     # Guards the property above against passing vacuously: over fixed seeds, condors are
     # rolled, stopped, closed instead of a debit roll or with both sides tested, opened, kept
-    # out by the blackout, and the gate refuses opens past the daily loss limit and rolls.
+    # out by the blackout; every part of the VIX layer is opened (the hedge state is random);
+    # and the gate refuses opens past the daily loss limit and rolls.
     seen: Counter[str] = Counter()
     for seed in range(30):
         seen += run_cycles(seed)
     for outcome in (
         "accepted roll",
-        "accepted open",
+        "accepted open (iron_condor)",
+        "accepted open (futures_rung)",
+        "accepted open (call_block)",
+        "accepted open (backspread)",
+        "accepted open (addon_calls)",
         "accepted close (stop)",
         "accepted close (roll would)",
         "accepted close (both sides tested)",
