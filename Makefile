@@ -66,6 +66,7 @@ $(BENCH_VENV)/.installed: pyproject.toml bench/requirements.txt
 
 bench: $(BENCH_VENV)/.installed  ## benchmarks against the best alternatives (own venv)
 	$(BENCH_VENV)/bin/python bench/pricing.py
+	$(BENCH_VENV)/bin/python bench/replay.py
 	$(BENCH_VENV)/bin/python bench/soak.py --cycles 5000 --idle-seconds 10
 
 docs: $(STAMP)  ## redraw the charts of docs/market-model.md from the simulator
