@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from datetime import datetime
@@ -60,3 +61,17 @@ def journal_url(request: pytest.FixtureRequest) -> str:
         return "sqlite://"
     server: PostgresServer = request.getfixturevalue("postgres")
     return server.new_database()
+
+
+@pytest.fixture
+def restore_root_logging() -> Iterator[None]:
+    """Undo the handlers and level the CLI's logging set-up (`alvh run`, `alvh replay`) puts on
+    the root logger during a test."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)

@@ -8,8 +8,6 @@ works on the PostgreSQL journal: status, the daily log, override commands, `alvh
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,17 +45,7 @@ NATURAL_KEYS = {"structure_marks": ("structure_id", "day")}
 runner = CliRunner(env={"COLUMNS": "200"})
 
 
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo the handlers `alvh run` and the CLI install on the root logger."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_root_logging")  # `alvh run` sets up logging
 
 
 def sections(folder: Path, url: str) -> dict[str, Any]:

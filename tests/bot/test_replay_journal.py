@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -20,18 +18,7 @@ from bot.replay import replay
 from storage import schema
 from storage.journal import Journal
 
-
-@pytest.fixture(autouse=True)
-def restore_logging() -> Iterator[None]:
-    """Undo the handlers `alvh replay` installs on the root logger."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-            handler.close()
-    root.setLevel(level)
+pytestmark = pytest.mark.usefixtures("restore_root_logging")  # `alvh replay` sets up logging
 
 
 def test_the_saved_replay_journal_is_at_head_and_holds_every_fill(tmp_path: Path) -> None:
