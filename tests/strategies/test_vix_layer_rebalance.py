@@ -356,3 +356,15 @@ def test_a_share_of_zero_sells_what_the_part_holds() -> None:
     decision = decide_hedge(vix_snapshot(structures), book(structures, ratio=RATIO), params, NOW)
     (close,) = of_kind(decision.intents, StructureKind.BACKSPREAD)
     assert close.kind is IntentKind.CLOSE and close.quantity == 4
+
+
+@pytest.mark.parametrize("source", ["ratio", "ratio_override"])
+def test_a_1_to_4_backspread_at_the_maximum_is_built_and_sized(source: str) -> None:
+    decision = decide(**{source: 4})
+    (spread,) = of_kind(decision.intents, StructureKind.BACKSPREAD)
+    short, long = spread.legs
+    assert (short.side, short.ratio, long.side, long.ratio) == (Side.SELL, 1, Side.BUY, 4)
+    assert long.contract.strike > short.contract.strike
+    assert spread.kind is IntentKind.OPEN and spread.quantity >= 1
+    three = of_kind(decide(ratio=3).intents, StructureKind.BACKSPREAD)[0]
+    assert spread.quantity <= three.quantity  # more long calls per unit: no more units
