@@ -347,6 +347,10 @@ def _connected(url: str, create: bool = False) -> Iterator[Connection]:
         engine.dispose()
 
 
+# The drivers the project offers, and how to install them.
+DRIVER_HINTS = {"psycopg": "the PostgreSQL driver: pip install -e '.[postgres]'"}
+
+
 def _engine(url: str, create: bool) -> SqlEngine:
     """Build an engine without the journal's pragmas: SQLite batch migrations want FKs off."""
     try:
@@ -356,7 +360,12 @@ def _engine(url: str, create: bool) -> SqlEngine:
                 path.parent.mkdir(parents=True, exist_ok=True)
             return sa.create_engine(parsed, connect_args={"timeout": 5.0})
         return sa.create_engine(parsed)
-    except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+    except ImportError as exc:  # the URL names a driver that is not installed
+        hint = DRIVER_HINTS.get(exc.name or "", "install the driver the URL names")
+        raise DatabaseUnreachable(
+            f"cannot use database URL {_redacted(url)}: {exc} ({hint})"
+        ) from exc
+    except (ArgumentError, NoSuchModuleError) as exc:
         raise DatabaseUnreachable(f"cannot use database URL {_redacted(url)}: {exc}") from exc
     except OSError as exc:
         where = _redacted(url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 import tomllib
 from collections.abc import Iterator
 from fnmatch import fnmatch
@@ -288,3 +289,14 @@ def test_every_migration_file_is_package_data() -> None:
     assert {"migrations/env.py", "migrations/versions/0002_daemon_lock.py"} <= set(files)
     unshipped = [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)]
     assert unshipped == []
+
+
+def test_a_missing_postgresql_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if the extra were not installed
+    with pytest.raises(DatabaseUnreachable) as missing:
+        check_schema("postgresql+psycopg://alvh:s3cret@db.example/alvh")
+    message = str(missing.value)
+    assert message.endswith("(the PostgreSQL driver: pip install -e '.[postgres]')")
+    assert "s3cret" not in message
